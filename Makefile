@@ -1,0 +1,32 @@
+# Template development. `make test` installs what it needs (once), then runs everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FERRETDB := .cache/bin/ferretdb
+TEMPLATE_CODE := hooks local_extensions tests
+
+.PHONY: test install ferretdb lint clean
+
+test: lint ferretdb
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet --group dev
+	touch $@
+
+# The test server: FerretDB with its SQLite backend, built with Go from tools/ferretdb.
+ferretdb: $(FERRETDB)
+
+$(FERRETDB): tools/ferretdb/go.mod tools/ferretdb/go.sum tools/ferretdb/main.go
+	cd tools/ferretdb && go build -o ../../$(FERRETDB) .
+
+lint: install
+	$(BIN)/ruff check $(TEMPLATE_CODE)
+	$(BIN)/ruff format --check $(TEMPLATE_CODE)
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache .hypothesis

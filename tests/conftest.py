@@ -1,0 +1,41 @@
+"""Fixtures for the template's tests: rendering the template and a MongoDB to test against."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from matrix import Answers
+from mongodb_server import REPO, ServerError, ferretdb
+
+Bake = Callable[[Answers], Path]
+
+
+@pytest.fixture
+def bake(tmp_path: Path) -> Bake:
+    """Render the template with `answers` over the defaults; return the project directory."""
+
+    def render(answers: Answers) -> Path:
+        output = tmp_path / "out"
+        return Path(
+            cookiecutter(str(REPO), no_input=True, extra_context=answers, output_dir=str(output))
+        )
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`MONGODB_URI` when set; otherwise a FerretDB started for this session."""
+    if uri := os.environ.get("MONGODB_URI"):
+        yield uri
+        return
+    try:
+        with ferretdb(tmp_path_factory.mktemp("ferretdb")) as uri:
+            yield uri
+    except ServerError as error:
+        pytest.fail(str(error), pytrace=False)

@@ -1,0 +1,41 @@
+"""Install a rendered project into its own virtual environment and run things in it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from uv import find_uv_bin
+
+from mongodb_server import REPO
+
+UV_CACHE = REPO / ".cache" / "uv"
+
+
+def install(project: Path) -> Path:
+    """Create `project/.venv` with the project (editable) and its dev extra; return its python."""
+    env = {**os.environ, "UV_CACHE_DIR": str(UV_CACHE)}
+    venv = project / ".venv"
+    uv = find_uv_bin()
+    for command in (
+        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+        [uv, "pip", "install", "--quiet", "--python", str(venv), "-e", f"{project}[dev]"],
+    ):
+        subprocess.run(command, check=True, env=env, cwd=project, stdin=subprocess.DEVNULL)
+    return venv / "bin" / "python"
+
+
+def run_pytest(python: Path, project: Path, mongodb_uri: str) -> subprocess.CompletedProcess[str]:
+    """The generated suite, as its README says to run it, with warnings as errors."""
+    return subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider"],
+        cwd=project,
+        env={**os.environ, "MONGODB_URI": mongodb_uri},
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )

@@ -1,0 +1,88 @@
+"""The option combinations the template is rendered with, and answers it must reject.
+
+Every value of every option appears at least once; driver x docker x ci are crossed.
+Each entry is only what differs from cookiecutter.json's defaults.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+Answers = dict[str, Any]
+
+_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+_LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
+
+CROSSED: list[Answers] = [
+    {
+        "mongodb_driver": driver,
+        "use_docker": docker,
+        "ci": ci,
+        "python_version": _PYTHONS[index % len(_PYTHONS)],
+        "license": _LICENSES[index % len(_LICENSES)],
+    }
+    for index, (driver, docker, ci) in enumerate(
+        itertools.product(("pymongo", "motor"), (True, False), ("github", "none"))
+    )
+]
+
+CUSTOM_NAMES: Answers = {
+    "project_name": "People Directory",
+    "collection_name": "people",
+    "resource_name": "person",
+    "database_name": "directory",
+}
+
+MATRIX: list[Answers] = [{}, CUSTOM_NAMES, *CROSSED]
+
+_SHORT = {"mongodb_driver": "driver", "use_docker": "docker", "python_version": "py"}
+
+
+def answers_id(answers: Answers) -> str:
+    """`driver:motor-docker:False-ci:none` style ids, so a red run explains itself."""
+    if not answers:
+        return "defaults"
+    return "-".join(f"{_SHORT.get(key, key)}:{value}" for key, value in answers.items())
+
+
+# (answers, the message the pre-generation hook must print)
+BAD_ANSWERS: list[tuple[Answers, str]] = [
+    ({"project_slug": "Bad Slug"}, "project_slug 'Bad Slug' is invalid: must be lowercase"),
+    ({"project_slug": "9lives"}, "project_slug '9lives' is invalid: must be lowercase"),
+    ({"project_slug": "double--hyphen"}, "project_slug 'double--hyphen' is invalid"),
+    ({"package_name": "class"}, "package_name 'class' is invalid: is a Python keyword"),
+    ({"package_name": "tornado"}, "package_name 'tornado' is invalid: would shadow a module"),
+    ({"package_name": "json"}, "package_name 'json' is invalid: would shadow a module"),
+    ({"package_name": "asyncio"}, "package_name 'asyncio' is invalid: would shadow a module"),
+    ({"package_name": "tests"}, "package_name 'tests' is invalid: would shadow a module"),
+    (
+        {"package_name": "my-app"},
+        "package_name 'my-app' is invalid: must be a valid Python identifier",
+    ),
+    ({"package_name": "MyApp"}, "package_name 'MyApp' is invalid: must be lowercase"),
+    (
+        {"collection_name": "system.users"},
+        "collection_name 'system.users' is invalid: MongoDB reserves names starting with 'system.'",
+    ),
+    ({"collection_name": "a$b"}, "collection_name 'a$b' is invalid: must not contain '$'"),
+    ({"collection_name": ""}, "collection_name '' is invalid: must not be empty"),
+    (
+        {"collection_name": "my-items"},
+        "collection_name 'my-items' is invalid: must be ASCII letters",
+    ),
+    ({"collection_name": "2024_items"}, "collection_name '2024_items' is invalid: must be ASCII"),
+    (
+        {"collection_name": "data"},
+        "resource_name 'data' is invalid: must differ from collection_name",
+    ),
+    ({"resource_name": "a b"}, "resource_name 'a b' is invalid: must be ASCII letters"),
+    ({"database_name": "my.db"}, "database_name 'my.db' is invalid: must not contain"),
+    ({"database_name": "a/b"}, "database_name 'a/b' is invalid: must not contain"),
+    (
+        {"database_name": "d" * 64},
+        f"database_name '{'d' * 64}' is invalid: must be at most 63 bytes",
+    ),
+    ({"author_email": "not-an-email"}, "author_email 'not-an-email' is invalid"),
+    ({"project_name": 'Say "hi"'}, "project_name 'Say \"hi\"' is invalid: must not contain quotes"),
+]

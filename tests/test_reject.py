@@ -1,0 +1,62 @@
+"""Bad answers stop cookiecutter in the pre-generation hook and leave nothing behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from matrix import BAD_ANSWERS, Answers
+from mongodb_server import REPO
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"), BAD_ANSWERS, ids=[repr(a)[:40] for a, _ in BAD_ANSWERS]
+)
+def test_bad_answer_fails_the_hook_and_leaves_no_directory(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answers: Answers, message: str
+) -> None:
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(REPO), no_input=True, extra_context=answers, output_dir=str(tmp_path))
+    assert f"error: {message}" in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def cli(tmp_path: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            str(REPO),
+            "-o",
+            str(tmp_path),
+            *answers,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_command_line_reports_every_problem_and_exits_non_zero(tmp_path: Path) -> None:
+    result = cli(tmp_path, "project_slug=Bad Slug", "collection_name=system.users")
+    assert result.returncode != 0
+    assert "error: project_slug 'Bad Slug' is invalid" in result.stderr
+    assert "error: collection_name 'system.users' is invalid" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_command_line_yes_no_answers_are_booleans(tmp_path: Path) -> None:
+    result = cli(tmp_path, "use_docker=no", "ci=none")
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "college-api"
+    assert project.is_dir()
+    assert not (project / "Dockerfile").exists()
+    assert not (project / ".github").exists()

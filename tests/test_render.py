@@ -1,0 +1,141 @@
+"""Fast tier: render every combination in the matrix and check what comes out."""
+
+from __future__ import annotations
+
+import py_compile
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from ruff.__main__ import find_ruff_bin
+
+from conftest import Bake
+from matrix import MATRIX, Answers, answers_id
+
+LEFTOVER_MARKERS = ("{{", "{%", "cookiecutter.")
+# GitHub Actions expressions are meant to survive rendering.
+GITHUB_EXPRESSION = re.compile(r"\$\{\{ [a-z.-]+ \}\}")
+DOCKER_FILES = ("Dockerfile", ".dockerignore", "compose.yaml")
+CI_FILES = (".github/workflows/ci.yml",)
+
+
+def text_files(project: Path) -> list[Path]:
+    return [path for path in project.rglob("*") if path.is_file()]
+
+
+def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [find_ruff_bin(), *args, "--no-cache", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(params=MATRIX, ids=answers_id)
+def answers(request: pytest.FixtureRequest) -> Answers:
+    return request.param
+
+
+def test_renders_a_clean_project(bake: Bake, answers: Answers) -> None:
+    project = bake(answers)
+    defaults = {"project_slug": "college-api", "package_name": "college_api"}
+    if "project_name" in answers:
+        defaults = {"project_slug": "people-directory", "package_name": "people_directory"}
+    assert project.name == defaults["project_slug"]
+    assert (project / "src" / defaults["package_name"] / "__init__.py").is_file()
+
+    for path in text_files(project):
+        text = GITHUB_EXPRESSION.sub("", path.read_text())
+        for marker in LEFTOVER_MARKERS:
+            assert marker not in text, f"{path.relative_to(project)} still contains {marker!r}"
+        assert not text.startswith("\n"), f"{path.relative_to(project)} starts with a blank line"
+
+    for path in project.rglob("*.py"):
+        py_compile.compile(str(path), doraise=True, cfile=str(path) + "c")
+
+
+def test_passes_its_own_ruff_config(bake: Bake, answers: Answers) -> None:
+    project = bake(answers)
+    check = ruff(project, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    fmt = ruff(project, "format", "--check")
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_config_files_parse_and_mean_what_was_asked(bake: Bake, answers: Answers) -> None:
+    project = bake(answers)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    minimum = answers.get("python_version", "3.11")
+    assert pyproject["project"]["requires-python"] == f">={minimum}"
+    dependencies = " ".join(pyproject["project"]["dependencies"])
+    uses_motor = answers.get("mongodb_driver") == "motor"
+    assert ("motor>=" in dependencies) is uses_motor
+    assert "pymongo>=" in dependencies
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + minimum.replace(".", "")
+    scripts = pyproject["project"]["scripts"]
+    assert scripts == {project.name: f"{project.name.replace('-', '_')}.__main__:run"}
+
+    yaml_files = [*project.rglob("*.yml"), *project.rglob("*.yaml")]
+    for path in yaml_files:
+        assert yaml.safe_load(path.read_text()), path
+    if answers.get("ci", "github") == "github":
+        workflow = yaml.safe_load((project / CI_FILES[0]).read_text())
+        versions = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+        assert versions[0] == minimum
+        assert versions[-1] == "3.14"
+    if answers.get("use_docker", True):
+        compose = yaml.safe_load((project / "compose.yaml").read_text())
+        assert set(compose["services"]) == {"api", "mongodb"}
+        assert (project / "Dockerfile").read_text().startswith(f"FROM python:{minimum}-slim")
+
+
+def test_option_files_are_kept_or_pruned(bake: Bake, answers: Answers) -> None:
+    project = bake(answers)
+    use_docker = answers.get("use_docker", True)
+    use_ci = answers.get("ci", "github") != "none"
+    for name in DOCKER_FILES:
+        assert (project / name).exists() is use_docker, name
+    for name in CI_FILES:
+        assert (project / name).exists() is use_ci, name
+    assert (project / ".github").exists() is use_ci
+
+
+@pytest.mark.parametrize(
+    ("license_name", "first_line"),
+    [
+        ("MIT", "MIT License"),
+        ("Apache-2.0", "Apache License"),
+        ("BSD-3-Clause", "BSD 3-Clause License"),
+        ("Proprietary", "Copyright (c)"),
+    ],
+)
+def test_license_file_matches_the_choice(bake: Bake, license_name: str, first_line: str) -> None:
+    project = bake({"license": license_name, "author_name": "Ada Lovelace"})
+    text = (project / "LICENSE").read_text()
+    assert text.lstrip().startswith(first_line)
+    if license_name != "Apache-2.0":
+        assert "Ada Lovelace" in text
+    expected = "LicenseRef-Proprietary" if license_name == "Proprietary" else license_name
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["license"] == expected
+
+
+def test_driver_code_lives_in_one_module(bake: Bake, answers: Answers) -> None:
+    project = bake(answers)
+    driver = answers.get("mongodb_driver", "pymongo")
+    importers = {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*.py")
+        if "import motor" in path.read_text()
+        or "from motor" in path.read_text()
+        or "from pymongo import AsyncMongoClient" in path.read_text()
+        or "pymongo.asynchronous" in path.read_text()
+    }
+    package = project.name.replace("-", "_")
+    assert importers == {f"src/{package}/database.py"}
+    database = (project / "src" / package / "database.py").read_text()
+    assert ("motor" in database) is (driver == "motor")

@@ -1,0 +1,45 @@
+"""Configuration, read once from environment variables; invalid values stop start-up."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """The environment holds a configuration value the service cannot run with."""
+
+
+class Settings(BaseSettings):
+    """Every knob the service has; each maps to the upper-case environment variable."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    mongodb_uri: str = "mongodb://localhost:27017"
+    mongodb_database: str = Field("{{ cookiecutter.database_name }}", min_length=1, max_length=63)
+    mongodb_timeout_ms: int = Field(5000, ge=100, le=120_000)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    max_body_bytes: int = Field(1_048_576, ge=1)
+    shutdown_grace_seconds: float = Field(10.0, ge=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+def load_settings() -> Settings:
+    """Read the environment, turning every problem into one readable line."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc']).upper()}: {detail['msg']}"
+            for detail in error.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
