@@ -10,6 +10,7 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 from . import naming
+from .fields import example_json, parse_fields
 
 
 class ServiceExtension(Extension):
@@ -21,6 +22,10 @@ class ServiceExtension(Extension):
         environment.filters["pascal"] = naming.pascal
         environment.filters["title_words"] = naming.title
         environment.filters["python_versions"] = supported_pythons
+        environment.filters["parse_fields"] = parse_fields
+        environment.filters["required_names"] = required_names
+        environment.filters["path_parameter"] = path_parameter
+        environment.filters["example_json"] = example_json
 
 
 NEWEST_PYTHON = (3, 14)
@@ -30,3 +35,13 @@ def supported_pythons(minimum: str) -> list[str]:
     """`"3.12"` -> `["3.12", "3.13", "3.14"]`: the versions a generated project supports."""
     major, minor = (int(part) for part in minimum.split("."))
     return [f"{major}.{m}" for m in range(minor, NEWEST_PYTHON[1] + 1)]
+
+
+def required_names(spec: str) -> list[str]:
+    """Names of the fields a document must always have."""
+    return [field.name for field in parse_fields(spec) if not field.optional]
+
+
+def path_parameter(resource: str) -> str:
+    """`student` -> `{student_id}`, the OpenAPI path template of one item."""
+    return "{" + resource + "_id}"

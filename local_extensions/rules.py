@@ -12,6 +12,8 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 
+from local_extensions.fields import check_fields
+
 # Modules the generated project imports (or that would shadow them on sys.path).
 _PROJECT_IMPORTS = frozenset(
     {
@@ -164,6 +166,7 @@ def _checks(context: Mapping[str, object]) -> Iterator[tuple[str, Callable[[], s
         "resource_name",
         lambda: check_resource_name(text["resource_name"], text["collection_name"]),
     )
+    yield "fields", lambda: check_fields(text["fields"])
     for name, allowed in CHOICES.items():
         yield (
             name,

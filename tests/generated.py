@@ -27,6 +27,19 @@ def install(project: Path) -> Path:
     return venv / "bin" / "python"
 
 
+def run_in(python: Path, project: Path, *module_args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m <module_args>` inside the project's environment."""
+    return subprocess.run(
+        [str(python), "-m", *module_args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+
+
 def run_pytest(python: Path, project: Path, mongodb_uri: str) -> subprocess.CompletedProcess[str]:
     """The generated suite, as its README says to run it, with warnings as errors."""
     return subprocess.run(

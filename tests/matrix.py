@@ -32,9 +32,18 @@ CUSTOM_NAMES: Answers = {
     "collection_name": "people",
     "resource_name": "person",
     "database_name": "directory",
+    "fields": "full_name:str, age:int, height:float?, active:bool, nickname:str?",
 }
 
-MATRIX: list[Answers] = [{}, CUSTOM_NAMES, *CROSSED]
+# Long names push generated lines towards the line-length limit.
+LONG_NAMES: Answers = {
+    "project_name": "University Course Registration Service",
+    "collection_name": "course_registrations",
+    "resource_name": "course_registration",
+    "mongodb_driver": "motor",
+}
+
+MATRIX: list[Answers] = [{}, CUSTOM_NAMES, LONG_NAMES, *CROSSED]
 
 _SHORT = {"mongodb_driver": "driver", "use_docker": "docker", "python_version": "py"}
 
@@ -85,4 +94,33 @@ BAD_ANSWERS: list[tuple[Answers, str]] = [
     ),
     ({"author_email": "not-an-email"}, "author_email 'not-an-email' is invalid"),
     ({"project_name": 'Say "hi"'}, "project_name 'Say \"hi\"' is invalid: must not contain quotes"),
+    ({"fields": ""}, "fields '' is invalid: expected at least one field"),
+    ({"fields": "name"}, "fields 'name' is invalid: 'name': expected name:type"),
+    (
+        {"fields": "name:string"},
+        "fields 'name:string' is invalid: 'name:string': unknown type 'string'",
+    ),
+    (
+        {"fields": "a:int, a:str"},
+        "fields 'a:int, a:str' is invalid: 'a:str': duplicate field name 'a'",
+    ),
+    (
+        {"fields": "Name:str"},
+        "fields 'Name:str' is invalid: 'Name:str': name 'Name' must be a lowercase",
+    ),
+    (
+        {"fields": "class:str"},
+        "fields 'class:str' is invalid: 'class:str': name 'class' is a Python keyword",
+    ),
+    ({"fields": "id:str"}, "fields 'id:str' is invalid: 'id:str': name 'id' is reserved"),
+    ({"fields": "_id:str"}, "fields '_id:str' is invalid: '_id:str': name '_id' is reserved"),
+    (
+        {"fields": "$set:str"},
+        "fields '$set:str' is invalid: '$set:str': name '$set' must not start with '$'",
+    ),
+    (
+        {"fields": "a.b:str"},
+        "fields 'a.b:str' is invalid: 'a.b:str': name 'a.b' must not start with '$'",
+    ),
+    ({"fields": "a:int,,b:int"}, "fields 'a:int,,b:int' is invalid: empty field between commas"),
 ]

@@ -43,11 +43,9 @@ def answers(request: pytest.FixtureRequest) -> Answers:
 
 def test_renders_a_clean_project(bake: Bake, answers: Answers) -> None:
     project = bake(answers)
-    defaults = {"project_slug": "college-api", "package_name": "college_api"}
-    if "project_name" in answers:
-        defaults = {"project_slug": "people-directory", "package_name": "people_directory"}
-    assert project.name == defaults["project_slug"]
-    assert (project / "src" / defaults["package_name"] / "__init__.py").is_file()
+    slug = answers.get("project_name", "College API").lower().replace(" ", "-")
+    assert project.name == slug
+    assert (project / "src" / slug.replace("-", "_") / "__init__.py").is_file()
 
     for path in text_files(project):
         text = GITHUB_EXPRESSION.sub("", path.read_text())
@@ -78,7 +76,7 @@ def test_config_files_parse_and_mean_what_was_asked(bake: Bake, answers: Answers
     assert "pymongo>=" in dependencies
     assert pyproject["tool"]["ruff"]["target-version"] == "py" + minimum.replace(".", "")
     scripts = pyproject["project"]["scripts"]
-    assert scripts == {project.name: f"{project.name.replace('-', '_')}.__main__:run"}
+    assert scripts == {project.name: f"{project.name.replace('-', '_')}.__main__:cli"}
 
     yaml_files = [*project.rglob("*.yml"), *project.rglob("*.yaml")]
     for path in yaml_files:

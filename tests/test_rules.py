@@ -19,6 +19,7 @@ DEFAULTS = {
     "database_name": "college_api",
     "collection_name": "students",
     "resource_name": "student",
+    "fields": "name:str, email:str, course:str, gpa:float",
     "description": "A service",
     "mongodb_driver": "pymongo",
     "python_version": "3.11",

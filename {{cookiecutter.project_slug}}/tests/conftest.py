@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from support import ServeApp
@@ -13,7 +14,14 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from {{ cookiecutter.package_name }}.app import make_app
-from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document, close, connect
+from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.database import (
+    AsyncMongoClient,
+    Document,
+    close,
+    connect,
+)
+from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
 from {{ cookiecutter.package_name }}.settings import Settings
 
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://localhost:27017")
@@ -25,6 +33,7 @@ def settings() -> Settings:
         mongodb_uri=MONGODB_URI,
         mongodb_database=f"test_{uuid.uuid4().hex[:12]}",
         mongodb_timeout_ms=3000,
+        max_body_bytes=4096,
     )
 
 
@@ -46,13 +55,38 @@ async def client(settings: Settings) -> AsyncIterator[AsyncMongoClient[Document]
 
 
 @pytest.fixture
+async def {{ cookiecutter.collection_name }}(
+    client: AsyncMongoClient[Document],
+    settings: Settings,
+) -> {{ cookiecutter.resource_name | pascal }}Repository:
+    """The repository over an empty collection, with the service's indexes."""
+    repository = {{ cookiecutter.resource_name | pascal }}Repository(client, settings)
+    await repository.collection.delete_many({})
+    await repository.ensure_indexes()
+    return repository
+
+
+@pytest.fixture
+def unresponsive_settings(settings: Settings) -> Iterator[Settings]:
+    """Settings for a database that accepts connections but never answers: a hung server."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        port = listener.getsockname()[1]
+        yield settings.model_copy(
+            update={
+                "mongodb_uri": f"mongodb://127.0.0.1:{port}/?directConnection=true",
+                "mongodb_timeout_ms": 500,
+            }
+        )
+
+
+@pytest.fixture
 async def serve_app() -> AsyncIterator[ServeApp]:
     """Start the application on a free 127.0.0.1 port; the server stops after the test."""
     servers: list[HTTPServer] = []
 
-    def start(app_settings: Settings, app_client: AsyncMongoClient[Document]) -> str:
+    def start(context: ApiContext) -> str:
         sock, port = bind_unused_port()
-        server = HTTPServer(make_app(app_settings, app_client))
+        server = HTTPServer(make_app(context), max_body_size=context.settings.max_body_bytes)
         server.add_sockets([sock])
         servers.append(server)
         return f"http://127.0.0.1:{port}"
@@ -64,5 +98,18 @@ async def serve_app() -> AsyncIterator[ServeApp]:
 
 
 @pytest.fixture
-def base_url(serve_app: ServeApp, settings: Settings, client: AsyncMongoClient[Document]) -> str:
-    return serve_app(settings, client)
+def context(
+    settings: Settings,
+    client: AsyncMongoClient[Document],
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+) -> ApiContext:
+    return ApiContext(
+        settings=settings,
+        client=client,
+        {{ cookiecutter.collection_name }}={{ cookiecutter.collection_name }},
+    )
+
+
+@pytest.fixture
+def base_url(serve_app: ServeApp, context: ApiContext) -> str:
+    return serve_app(context)

@@ -1,11 +1,18 @@
+"""Liveness, readiness and the OpenAPI document."""
+
 from __future__ import annotations
 
 import json
 import time
 
-from support import ServeApp, fetch
+from support import FIELDS, ServeApp, fetch
 
-from {{ cookiecutter.package_name }}.database import close, connect
+from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.database import (
+    close,
+    connect,
+)
+from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
 from {{ cookiecutter.package_name }}.settings import Settings
 
 
@@ -22,17 +29,18 @@ async def test_readyz_reports_ok_when_the_database_answers(base_url: str) -> Non
 
 
 async def test_readyz_reports_503_quickly_when_the_database_is_unreachable(
-    serve_app: ServeApp, settings: Settings
+    serve_app: ServeApp, unresponsive_settings: Settings
 ) -> None:
-    unreachable = settings.model_copy(
-        update={
-            "mongodb_uri": "mongodb://127.0.0.1:9/?directConnection=true",
-            "mongodb_timeout_ms": 500,
-        }
-    )
-    client = connect(unreachable)
+    settings = unresponsive_settings
+    client = connect(settings)
     try:
-        base_url = serve_app(unreachable, client)
+        base_url = serve_app(
+            ApiContext(
+                settings=settings,
+                client=client,
+                {{ cookiecutter.collection_name }}={{ cookiecutter.resource_name | pascal }}Repository(client, settings),
+            )
+        )
         started = time.monotonic()
         response = await fetch(f"{base_url}/readyz")
         elapsed = time.monotonic() - started
@@ -41,3 +49,34 @@ async def test_readyz_reports_503_quickly_when_the_database_is_unreachable(
     assert response.code == 503
     assert json.loads(response.body) == {"status": "unavailable"}
     assert elapsed < 5, f"readiness took {elapsed:.1f}s with a 0.5s database timeout"
+
+
+async def test_openapi_describes_every_route_and_the_model(base_url: str) -> None:
+    response = await fetch(f"{base_url}/openapi.json")
+    assert response.code == 200
+    document = json.loads(response.body)
+    assert document["openapi"] == "3.1.0"
+    paths = document["paths"]
+    assert set(paths) == {
+        "/{{ cookiecutter.collection_name }}",
+        "/{{ cookiecutter.collection_name }}/{{ cookiecutter.resource_name | path_parameter }}",
+        "/healthz",
+        "/readyz",
+    }
+    assert set(paths["/{{ cookiecutter.collection_name }}"]) == {"get", "post"}
+    assert set(paths["/{{ cookiecutter.collection_name }}/{{ cookiecutter.resource_name | path_parameter }}"]) == {
+        "parameters",
+        "get",
+        "put",
+        "patch",
+        "delete",
+    }
+    schemas = document["components"]["schemas"]
+    create = schemas["{{ cookiecutter.resource_name | pascal }}Create"]
+    assert set(create["properties"]) == set(FIELDS)
+    assert create["additionalProperties"] is False
+    assert set(schemas["{{ cookiecutter.resource_name | pascal }}Public"]["properties"]) == {"id", *FIELDS}
+    post_responses = paths["/{{ cookiecutter.collection_name }}"]["post"]["responses"]
+    assert {"201", "400", "413", "415", "422", "500", "503"} <= set(post_responses)
+    list_parameters = {p["name"] for p in paths["/{{ cookiecutter.collection_name }}"]["get"]["parameters"]}
+    assert list_parameters == {"limit", "after", *FIELDS}

@@ -1,13 +1,19 @@
-"""`python -m {{ cookiecutter.package_name }}` and the `{{ cookiecutter.project_slug }}` command."""
+"""Entry point of the service.
+
+Both `python -m {{ cookiecutter.package_name }}`
+and the `{{ cookiecutter.project_slug }}` command run `cli()`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
-from {{ cookiecutter.package_name }}.server import serve
-from {{ cookiecutter.package_name }}.settings import ConfigError, load_settings
+from {{ cookiecutter.package_name }}.server import run
+from {{ cookiecutter.package_name }}.settings import (
+    ConfigError,
+    load_settings,
+)
 
 
 def main() -> int:
@@ -17,15 +23,16 @@ def main() -> int:
         print(f"{{ cookiecutter.project_slug }}: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
     )
-    asyncio.run(serve(settings))
-    return 0
+    return run(settings)
 
 
-def run() -> None:
+def cli() -> None:
     sys.exit(main())
 
 
 if __name__ == "__main__":
-    run()
+    cli()

@@ -2,43 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
+import logging
 
-import tornado.web
+from tornado.web import Application, RequestHandler
 
-from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document, ping
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }} import handlers
+from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.openapi import build_openapi
 
-
-class HealthHandler(tornado.web.RequestHandler):
-    """Liveness: the process is up and its event loop answers."""
-
-    def get(self) -> None:
-        self.write({"status": "ok"})
+access_log = logging.getLogger("{{ cookiecutter.package_name }}.access")
 
 
-class ReadinessHandler(tornado.web.RequestHandler):
-    """Readiness: the database answers a ping within the readiness timeout."""
-
-    def initialize(self, client: AsyncMongoClient[Document], timeout: float) -> None:
-        self.client = client
-        self.timeout = timeout
-
-    async def get(self) -> None:
-        try:
-            await asyncio.wait_for(ping(self.client), self.timeout)
-        except Exception:
-            self.set_status(503)
-            self.write({"status": "unavailable"})
-        else:
-            self.write({"status": "ok"})
+def log_request(handler: RequestHandler) -> None:
+    """One line per request: method, path, status, duration and request id."""
+    access_log.info(
+        "%s %s %d %.1fms request_id=%s",
+        handler.request.method,
+        handler.request.path,
+        handler.get_status(),
+        handler.request.request_time() * 1000,
+        getattr(handler, "request_id", "-"),
+    )
 
 
-def make_app(settings: Settings, client: AsyncMongoClient[Document]) -> tornado.web.Application:
-    readiness_timeout = min(settings.mongodb_timeout_ms / 1000, 2.0)
-    return tornado.web.Application(
+def make_app(context: ApiContext) -> Application:
+    shared = {"context": context}
+    return Application(
         [
-            (r"/healthz", HealthHandler),
-            (r"/readyz", ReadinessHandler, {"client": client, "timeout": readiness_timeout}),
-        ]
+            (r"/{{ cookiecutter.collection_name }}", handlers.{{ cookiecutter.collection_name | pascal }}Handler, shared),
+            (r"/{{ cookiecutter.collection_name }}/([^/]+)", handlers.{{ cookiecutter.resource_name | pascal }}Handler, shared),
+            (r"/healthz", handlers.HealthHandler, shared),
+            (r"/readyz", handlers.ReadinessHandler, shared),
+            (r"/openapi.json", handlers.OpenApiHandler, {**shared, "document": build_openapi()}),
+        ],
+        default_handler_class=handlers.NotFoundHandler,
+        default_handler_args=shared,
+        log_function=log_request,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 {% if cookiecutter.mongodb_driver == "motor" -%}
@@ -11,8 +13,20 @@ from motor.motor_asyncio import AsyncIOMotorCollection as AsyncCollection
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 {%- endif %}
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
+from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
 from {{ cookiecutter.package_name }}.settings import Settings
+
+__all__ = [
+    "AsyncCollection",
+    "AsyncMongoClient",
+    "Document",
+    "close",
+    "connect",
+    "ping",
+    "unavailable_as_503",
+]
 
 Document = dict[str, Any]
 
@@ -23,6 +37,7 @@ def connect(settings: Settings) -> AsyncMongoClient[Document]:
         settings.mongodb_uri,
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         connectTimeoutMS=settings.mongodb_timeout_ms,
+        timeoutMS=settings.mongodb_timeout_ms,
         tz_aware=True,
         appname="{{ cookiecutter.project_slug }}",
     )
@@ -37,12 +52,15 @@ async def close(client: AsyncMongoClient[Document]) -> None:
 {%- endif %}
 
 
-def {{ cookiecutter.collection_name }}_collection(
-    client: AsyncMongoClient[Document], settings: Settings
-) -> AsyncCollection[Document]:
-    return client[settings.mongodb_database]["{{ cookiecutter.collection_name }}"]
-
-
 async def ping(client: AsyncMongoClient[Document]) -> None:
     """Raise unless the server answers within the client's timeouts."""
     await client.admin.command("ping")
+
+
+@asynccontextmanager
+async def unavailable_as_503() -> AsyncIterator[None]:
+    """Turn the driver's connection and timeout errors into the API's 503."""
+    try:
+        yield
+    except (ConnectionFailure, ExecutionTimeout) as error:
+        raise DatabaseUnavailable() from error

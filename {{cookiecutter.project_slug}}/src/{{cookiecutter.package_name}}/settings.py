@@ -18,14 +18,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     mongodb_uri: str = "mongodb://localhost:27017"
-    mongodb_database: str = Field("{{ cookiecutter.database_name }}", min_length=1, max_length=63)
-    mongodb_timeout_ms: int = Field(5000, ge=100, le=120_000)
+    mongodb_database: str = Field(
+        default="{{ cookiecutter.database_name }}",
+        min_length=1,
+        max_length=63,
+    )
+    mongodb_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
-    workers: int = Field(1, ge=1, le=64)
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    max_body_bytes: int = Field(1_048_576, ge=1)
-    shutdown_grace_seconds: float = Field(10.0, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
 
     @field_validator("log_level", mode="before")
     @classmethod

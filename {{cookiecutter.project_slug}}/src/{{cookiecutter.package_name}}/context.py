@@ -1,0 +1,47 @@
+"""What every handler shares: settings, the repository, and the count of requests in flight."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from {{ cookiecutter.package_name }}.database import (
+    AsyncMongoClient,
+    Document,
+)
+from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.settings import Settings
+
+
+class InFlight:
+    """Counts requests being handled, so shutdown can wait for them to finish."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def started(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def finished(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, seconds: float) -> bool:
+        """True once no request is in flight; False if `seconds` pass first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    settings: Settings
+    client: AsyncMongoClient[Document]
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository
+    in_flight: InFlight = field(default_factory=InFlight)

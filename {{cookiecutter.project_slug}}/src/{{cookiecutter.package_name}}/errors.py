@@ -1,0 +1,55 @@
+"""Errors as values: raised where they are found, rendered as problem+json by the handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from tornado.web import HTTPError
+
+
+class ApiError(HTTPError):
+    """An error the client can act on, with an RFC 9457 `detail` and optional field `errors`."""
+
+    def __init__(
+        self, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(status)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFound(ApiError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(404, detail)
+
+
+class Unprocessable(ApiError):
+    """422: the request parsed, but its content breaks the rules."""
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(422, detail, errors)
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, where: str) -> Unprocessable:
+        return cls(
+            f"The {where} is invalid.",
+            [
+                {
+                    "path": ".".join(str(part) for part in detail["loc"]) or "(body)",
+                    "message": detail["msg"],
+                    "type": detail["type"],
+                }
+                for detail in error.errors(include_url=False, include_input=False)
+            ],
+        )
+
+
+class Conflict(ApiError):
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__(409, detail, [{"path": field, "message": detail, "type": "duplicate"}])
+
+
+class DatabaseUnavailable(ApiError):
+    def __init__(self) -> None:
+        super().__init__(503, "The database is unavailable; try again shortly.")

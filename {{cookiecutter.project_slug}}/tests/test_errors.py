@@ -1,0 +1,224 @@
+"""Every client error is a 4xx problem+json that never reaches MongoDB; unexpected ones are 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+from support import (
+    BAD_FILTERS,
+    FIELDS,
+    REQUIRED,
+    WRONG_TYPES,
+    ServeApp,
+    error_paths,
+    fetch,
+    new_{{ cookiecutter.resource_name }},
+    problem,
+    send_json,
+)
+from tornado.httpclient import HTTPResponse
+
+from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.database import (
+    close,
+    connect,
+)
+from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.settings import Settings
+
+PATH = "/{{ cookiecutter.collection_name }}"
+
+
+async def post_raw(
+    base_url: str, body: bytes, content_type: str = "application/json"
+) -> HTTPResponse:
+    headers = {"Content-Type": content_type}
+    return await fetch(f"{base_url}{PATH}", "POST", body=body, headers=headers)
+
+
+async def create(base_url: str) -> dict[str, Any]:
+    response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
+    assert response.code == 201, response.body
+    created: dict[str, Any] = json.loads(response.body)
+    return created
+
+
+async def test_malformed_json_is_400(base_url: str) -> None:
+    response = await post_raw(base_url, b'{"name": ')
+    assert response.code == 400
+    assert problem(response)["detail"] == "The body is not valid JSON."
+
+
+async def test_non_utf8_body_is_400(base_url: str) -> None:
+    response = await post_raw(base_url, b'{"name": "\xff\xfe"}')
+    assert response.code == 400
+    assert problem(response)["detail"] == "The body is not valid UTF-8."
+
+
+async def test_unknown_route_is_404(base_url: str) -> None:
+    response = await fetch(f"{base_url}/nowhere")
+    assert response.code == 404
+    assert problem(response)["detail"] == "No route for /nowhere."
+
+
+async def test_wrong_method_is_405_with_allow(base_url: str) -> None:
+    response = await fetch(f"{base_url}{PATH}", "DELETE")
+    assert response.code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    assert problem(response)["title"] == "Method Not Allowed"
+
+
+async def test_body_over_the_limit_is_413_and_nothing_is_stored(
+    base_url: str, context: ApiContext, {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository
+) -> None:
+    oversized = b" " * (context.settings.max_body_bytes + 1)
+    response = await post_raw(base_url, oversized)
+    assert response.code == 413
+    assert "larger than the limit" in problem(response)["detail"]
+    assert await {{ cookiecutter.collection_name }}.collection.count_documents({}) == 0
+
+
+async def test_body_that_is_not_json_is_415(base_url: str) -> None:
+    response = await post_raw(base_url, b"name=Ada", "application/x-www-form-urlencoded")
+    assert response.code == 415
+    assert problem(response)["detail"] == "Send the body as application/json."
+
+
+@pytest.mark.parametrize("field", FIELDS)
+async def test_wrong_type_is_422_naming_the_field(base_url: str, field: str) -> None:
+    body = {**new_{{ cookiecutter.resource_name }}(1), field: WRONG_TYPES[field]}
+    response = await send_json(f"{base_url}{PATH}", "POST", body)
+    assert response.code == 422
+    assert error_paths(response) == {field}
+
+
+@pytest.mark.parametrize("field", REQUIRED)
+async def test_missing_required_field_is_422(base_url: str, field: str) -> None:
+    body = new_{{ cookiecutter.resource_name }}(1)
+    del body[field]
+    response = await send_json(f"{base_url}{PATH}", "POST", body)
+    assert response.code == 422
+    assert error_paths(response) == {field}
+
+
+@pytest.mark.parametrize("key", ["$set", "a.b", "_id", "id", "unknown"])
+async def test_undeclared_keys_are_422_and_never_stored(
+    base_url: str, {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository, key: str
+) -> None:
+    created = await create(base_url)
+    before = await {{ cookiecutter.collection_name }}.collection.find_one({})
+    smuggled = {key: {"name": "x"} if key == "$set" else "x"}
+
+    for method, url, body in (
+        ("POST", f"{base_url}{PATH}", {**new_{{ cookiecutter.resource_name }}(2), **smuggled}),
+        ("PUT", f"{base_url}{PATH}/{created['id']}", {**new_{{ cookiecutter.resource_name }}(2), **smuggled}),
+        ("PATCH", f"{base_url}{PATH}/{created['id']}", smuggled),
+    ):
+        response = await send_json(url, method, body)
+        assert response.code == 422, (method, response.body)
+        assert error_paths(response) == {key}
+
+    assert await {{ cookiecutter.collection_name }}.collection.count_documents({}) == 1
+    assert await {{ cookiecutter.collection_name }}.collection.find_one({}) == before
+
+
+async def test_body_must_be_an_object(base_url: str) -> None:
+    response = await send_json(f"{base_url}{PATH}", "POST", [new_{{ cookiecutter.resource_name }}(1)])
+    assert response.code == 422
+    assert error_paths(response) == {"(body)"}
+
+
+async def test_empty_patch_is_422(base_url: str) -> None:
+    created = await create(base_url)
+    response = await send_json(f"{base_url}{PATH}/{created['id']}", "PATCH", {})
+    assert response.code == 422
+    assert problem(response)["errors"][0]["message"] == "name a field to change"
+
+
+@pytest.mark.parametrize("field", REQUIRED)
+async def test_patch_cannot_null_a_required_field(base_url: str, field: str) -> None:
+    created = await create(base_url)
+    response = await send_json(f"{base_url}{PATH}/{created['id']}", "PATCH", {field: None})
+    assert response.code == 422
+    assert error_paths(response) == {field}
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("after=bm90LWEtY3Vyc29y", "after"),
+        ("after=%%%", "after"),
+        ("colour=red", "colour"),
+        ("limit=5&limit=6", "limit"),
+    ],
+)
+async def test_bad_list_query_is_422(base_url: str, query: str, path: str) -> None:
+    response = await fetch(f"{base_url}{PATH}?{query}")
+    assert response.code == 422, response.body
+    assert error_paths(response) == {path}
+
+
+@pytest.mark.parametrize("field", FIELDS)
+async def test_invalid_filter_value_is_422(base_url: str, field: str) -> None:
+    response = await fetch(f"{base_url}{PATH}?{field}={BAD_FILTERS[field]}")
+    assert response.code == 422
+    assert error_paths(response) == {field}
+
+
+async def test_database_unavailable_is_503_within_the_timeout(
+    serve_app: ServeApp, unresponsive_settings: Settings
+) -> None:
+    settings = unresponsive_settings
+    client = connect(settings)
+    try:
+        base_url = serve_app(
+            ApiContext(
+                settings=settings,
+                client=client,
+                {{ cookiecutter.collection_name }}={{ cookiecutter.resource_name | pascal }}Repository(client, settings),
+            )
+        )
+        started = time.monotonic()
+        response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
+        elapsed = time.monotonic() - started
+    finally:
+        await close(client)
+    assert response.code == 503
+    assert problem(response)["detail"] == "The database is unavailable; try again shortly."
+    assert elapsed < 5, f"took {elapsed:.1f}s with a 0.5s database timeout"
+
+
+async def test_unexpected_error_is_500_without_internals_and_logged_with_request_id(
+    base_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr({{ cookiecutter.resource_name | pascal }}Repository, "find_page", broken)
+    with caplog.at_level(logging.ERROR):
+        response = await fetch(f"{base_url}{PATH}", headers={"X-Request-ID": "req-42"})
+    assert response.code == 500
+    body = problem(response)
+    assert body["request_id"] == "req-42"
+    assert "secret" not in response.body.decode()
+    assert "Traceback" not in response.body.decode()
+    assert any(
+        "request_id=req-42" in record.getMessage() and record.exc_info for record in caplog.records
+    )
+
+
+async def test_request_id_is_echoed_or_generated(base_url: str) -> None:
+    given = await fetch(f"{base_url}/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["X-Request-ID"] == "abc-123"
+    generated = await fetch(f"{base_url}/healthz", headers={"X-Request-ID": "bad id!"})
+    assert len(generated.headers["X-Request-ID"]) == 32
+    assert generated.headers["X-Request-ID"] != "bad id"
