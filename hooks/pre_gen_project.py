@@ -6,7 +6,7 @@ import sys
 # Jinja's tojson escapes single quotes, so the raw literal holds any answer safely.
 ANSWERS = json.loads(r'{{ cookiecutter | tojson }}')
 
-sys.path.insert(0, ANSWERS["_repo_dir"])
+sys.path.insert(0, r"{{ template_dir }}")
 from local_extensions.rules import problems  # noqa: E402
 
 

@@ -1,29 +1,51 @@
-"""The `fields` prompt: parse `name:type` specs into `Field`s, with precise errors.
+"""The `fields` prompt: one parser for the little language that describes a document.
 
-Grammar (whitespace around tokens is ignored):
+    spec       := field ("," field)*                  whitespace around tokens is ignored
+    field      := name ":" type [constraint] modifier*
+    type       := scalar | "list[" scalar "]" | "enum(" word ("|" word)* ")"
+    scalar     := str | int | float | bool | decimal | date | datetime | email | url | uuid
+    constraint := "(" range ")"                       lengths for str and list, values for numbers
+    range      := [n] ".." [n] | ">=" n | ">" n | "<=" n | "<" n
+    modifier   := "?"                                 optional: may be absent or null
+                | "=" value                           default when absent (checked against the type)
+                | "!unique" | "!index"                a unique or a plain index
 
-    spec   := field ("," field)*
-    field  := name ":" type ["?"]
-    name   := [a-z][a-z0-9_]*          (not a keyword, not reserved)
-    type   := "str" | "int" | "float" | "bool"
-
-`?` makes the field optional: it may be absent or null.
+Every error names the offending token and what was expected. `Field` carries what the
+templates need to write models, OpenAPI, documentation and test data for each field.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import keyword
 import re
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-SCALAR_TYPES = ("str", "int", "float", "bool")
-# Names the generated API already uses for itself (document id, list query parameters).
+SCALAR_TYPES = (
+    "str", "int", "float", "bool", "decimal", "date", "datetime", "email", "url", "uuid",
+)  # fmt: skip
+NUMERIC_TYPES = ("int", "float", "decimal")
+# Names the generated API uses for itself (document id, list query parameters).
 RESERVED_NAMES = frozenset({"id", "_id", "limit", "after", "sort"})
 DEFAULT_MAX_LENGTH = 1000
+DEFAULT_MAX_ITEMS = 100
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_FIELD_RE = re.compile(r"^(?P<name>[^:]*):(?P<type>[^?]*)(?P<optional>\?)?$")
+_WORD_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_FIELD_RE = re.compile(
+    r"""^(?P<name>[^:]*):\s*
+    (?P<type>list\s*\[[^\]]*\]|enum\s*\([^)]*\)|[A-Za-z0-9_]*)\s*
+    (?:\((?P<constraint>[^)]*)\))?
+    (?P<modifiers>.*)$""",
+    re.X | re.S,
+)
+_MODIFIER_RE = re.compile(r"\s*(\?|!unique\b|!index\b|=[^!?]*)")
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_RANGE_RE = re.compile(rf"^(?P<low>{_NUMBER})?\s*\.\.\s*(?P<high>{_NUMBER})?$")
+_COMPARISON_RE = re.compile(rf"^(?P<op>>=|>|<=|<)\s*(?P<value>{_NUMBER})$")
 
 
 class FieldSpecError(ValueError):
@@ -31,59 +53,425 @@ class FieldSpecError(ValueError):
 
 
 @dataclass(frozen=True)
+class Bound:
+    value: Decimal
+    inclusive: bool = True
+
+
+@dataclass(frozen=True)
 class Field:
     name: str
-    type: str
+    type: str  # a scalar type, "list" or "enum"
+    item: str | None = None  # the scalar type of a list's items
+    choices: tuple[str, ...] = ()
     optional: bool = False
+    default: str | None = None  # the default as a Python literal
+    default_text: str | None = None  # the default as written in the spec
+    unique: bool = False
+    index: bool = False
+    low: Bound | None = None  # value bounds for numbers, length bounds for str and list
+    high: Bound | None = None
+
+    @property
+    def spec(self) -> str:
+        """The field written back in the spec language (canonical spacing)."""
+        if self.type == "list":
+            text = f"{self.name}:list[{self.item}]"
+        elif self.type == "enum":
+            text = f"{self.name}:enum({'|'.join(self.choices)})"
+        else:
+            text = f"{self.name}:{self.type}"
+        if self.low or self.high:
+            low, high = self.low, self.high
+            if low and high:
+                text += f"({low.value}..{high.value})"
+            elif low:
+                text += f"({low.value}..)" if low.inclusive else f"(>{low.value})"
+            elif high:
+                text += f"(..{high.value})" if high.inclusive else f"(<{high.value})"
+        text += "?" if self.optional else ""
+        text += f"={self.default_text}" if self.default_text is not None else ""
+        text += "!unique" if self.unique else "!index" if self.index else ""
+        return text
+
+    @property
+    def scalar(self) -> str:
+        """The type of one value: the item type for lists."""
+        return self.item if self.type == "list" else self.type
+
+    @property
+    def required(self) -> bool:
+        return not self.optional and self.default is None
+
+    @property
+    def indexed(self) -> bool:
+        return self.unique or self.index
+
+    # -- generated model code -------------------------------------------------------------
+
+    def _scalar_annotation(self, scalar: str, bounded: bool) -> str:
+        low, high = (self.low, self.high) if bounded else (None, None)
+        if scalar == "str":
+            if not (low or high):
+                return "Text"
+            minimum = f"min_length={int(low.value)}, " if low else ""
+            maximum = int(high.value) if high else DEFAULT_MAX_LENGTH
+            return f"Annotated[str, StringConstraints({minimum}max_length={maximum})]"
+        if scalar in NUMERIC_TYPES:
+            python = {"int": "int", "float": "float", "decimal": "Decimal"}[scalar]
+            limits = []
+            if low:
+                limits.append(f"{'ge' if low.inclusive else 'gt'}={self._number(low.value)}")
+            if high:
+                limits.append(f"{'le' if high.inclusive else 'lt'}={self._number(high.value)}")
+            if scalar == "float":
+                limits.append("allow_inf_nan=False")
+            return f"Annotated[{python}, Field({', '.join(limits)})]" if limits else python
+        if scalar == "enum":
+            choices = [json.dumps(choice) for choice in self.choices]
+            if sum(len(choice) + 2 for choice in choices) > 60:
+                return "Literal[\n" + "".join(f"    {choice},\n" for choice in choices) + "]"
+            return "Literal[" + ", ".join(choices) + "]"
+        return {
+            "bool": "bool",
+            "date": "date",
+            "datetime": "UtcDatetime",
+            "email": "EmailStr",
+            "url": "Url",
+            "uuid": "UUID",
+        }[scalar]
+
+    def _number(self, value: Decimal) -> str:
+        if self.scalar == "int":
+            return str(int(value))
+        if self.scalar == "decimal":
+            return f'Decimal("{value}")'
+        return repr(float(value))
+
+    @property
+    def alias(self) -> str | None:
+        """A module-level name for an annotation too long to repeat in every model."""
+        if "[" not in self._full_annotation:
+            return None
+        return "".join(part.capitalize() for part in self.name.split("_")) + "Value"
+
+    @property
+    def alias_definition(self) -> str:
+        return f"{self.alias} = {self._full_annotation}"
 
     @property
     def annotation(self) -> str:
-        """The pydantic annotation of a request body value (never None: see `body_annotation`)."""
-        if self.type == "str":
-            return f"Annotated[str, StringConstraints(max_length={DEFAULT_MAX_LENGTH})]"
-        return self.type
+        """The pydantic annotation of a value in a request body (without None)."""
+        return self.alias or self._full_annotation
 
     @property
-    def body_annotation(self) -> str:
-        return f"{self.annotation} | None" if self.optional else self.annotation
+    def _full_annotation(self) -> str:
+        if self.type == "list":
+            item = self._scalar_annotation(self.scalar, bounded=False)
+            limits = f"min_length={int(self.low.value)}, " if self.low else ""
+            maximum = int(self.high.value) if self.high else DEFAULT_MAX_ITEMS
+            return f"Annotated[list[{item}], Field({limits}max_length={maximum})]"
+        return self._scalar_annotation(self.type, bounded=True)
+
+    @property
+    def filter_annotation(self) -> str:
+        """A query-string filter: one value; for a list, one item it must contain."""
+        if self.type == "list":
+            item = self._scalar_annotation(self.scalar, bounded=False)
+            if "[" in item:
+                raise FieldSpecError(f"{self.name}: list items of this type cannot be filtered")
+            return item
+        return self.annotation
+
+    @property
+    def body_field(self) -> str:
+        """`annotation = default` for the create model."""
+        annotation = f"{self.annotation} | None" if self.optional else self.annotation
+        if self.default is not None:
+            return f"{annotation} = {self.default}"
+        return f"{annotation} = None" if self.optional else annotation
 
     @property
     def public_annotation(self) -> str:
-        return f"{self.type} | None" if self.optional else self.type
+        python = {
+            "str": "str", "int": "int", "float": "float", "bool": "bool", "decimal": "Decimal",
+            "date": "date", "datetime": "datetime", "email": "str", "url": "str", "uuid": "UUID",
+        }  # fmt: skip
+        if self.type == "enum":
+            core = self.annotation
+        elif self.type == "list":
+            core = f"list[{python[self.scalar]}]"
+        else:
+            core = python[self.type]
+        return f"{core} | None" if self.optional else core
 
     @property
     def json_type(self) -> str:
-        return {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}[self.type]
+        names = {
+            "str": "string", "int": "integer", "float": "number", "bool": "boolean",
+            "decimal": "decimal string", "date": "date (YYYY-MM-DD)",
+            "datetime": "date-time (ISO 8601, UTC)", "email": "email", "url": "URL",
+            "uuid": "UUID", "enum": " \\| ".join(f"`{c}`" for c in self.choices),
+        }  # fmt: skip
+        if self.type == "list":
+            return f"list of {names[self.scalar]}"
+        return names[self.type]
 
     @property
-    def example(self) -> object:
-        """A plausible JSON value for documentation."""
-        return {"str": f"{self.name} 1", "int": 1, "float": 1.5, "bool": True}[self.type]
+    def rules(self) -> str:
+        """The constraints and modifiers, in words, for the generated README."""
+        words = []
+        unit = "length" if self.type in ("str", "list") else "value"
+        if self.low:
+            words.append(f"{unit} {'≥' if self.low.inclusive else '>'} {self.low.value}")
+        if self.high:
+            words.append(f"{unit} {'≤' if self.high.inclusive else '<'} {self.high.value}")
+        if self.default is not None:
+            words.append(f"default {self.default}")
+        if self.unique:
+            words.append("unique, sortable")
+        elif self.index:
+            words.append("indexed, sortable")
+        return ", ".join(words)
+
+    # -- generated test data ----------------------------------------------------------------
 
     def sample(self, n: str) -> str:
-        """A Python expression of a valid value that differs for each integer `n`."""
-        return {
-            "str": f'f"{self.name}-{{{n}}}"',
-            "int": f"{n} * 3 + 1",
-            "float": f"{n} + 0.5",
-            "bool": f"{n} % 2 == 0",
-        }[self.type]
+        """A Python expression of a valid JSON value for document number `n`."""
+        bounds = _trailing_args(self._sample_bound(self.low, 1), self._sample_bound(self.high, -1))
+        if self.type == "list":
+            item = _SAMPLES[self.scalar].format(n="m", name=self.name, bounds="")
+            return f"items(lambda m: {item}, {n}{bounds})"
+        if self.type == "enum":
+            return f"{json.dumps(list(self.choices))}[{n} % {len(self.choices)}]"
+        return _SAMPLES[self.type].format(n=n, name=self.name, bounds=bounds)
+
+    def _sample_bound(self, bound: Bound | None, inward: int) -> str:
+        """A bound for sample values as a Python literal, moved inside when exclusive."""
+        if bound is None:
+            return "None"
+        value = bound.value if bound.inclusive else bound.value + inward
+        return str(int(value)) if value == value.to_integral_value() else str(float(value))
+
+    @property
+    def default_json(self) -> str:
+        """The default as the API returns it in JSON, as a Python literal."""
+        assert self.default is not None
+        if self.type == "decimal":
+            return f'"{self.default[len("Decimal(") + 1 : -2]}"'
+        if self.type in ("date", "uuid"):
+            return self.default[self.default.index("(") + 1 : -1]
+        if self.type == "datetime":
+            inner = self.default[self.default.index("(") + 2 : -2]
+            return json.dumps(inner.replace("+00:00", "Z"))
+        return self.default
 
     @property
     def bad_filter(self) -> str:
-        """A Python expression of a query-string value the field's filter must refuse."""
-        if self.type == "str":
+        """A Python expression of a query-string value this field's filter must refuse."""
+        if self.scalar == "str":
             return f'"x" * {DEFAULT_MAX_LENGTH + 1}'
-        return '"not-a-value"'
+        if self.type in NUMERIC_TYPES and (self.low or self.high):
+            value = self.violations[0].strip('"')
+            return f'"{value}"'
+        return {
+            "date": '"2024-13-01"', "datetime": '"yesterday"', "email": '"nobody"',
+            "url": '"not a url"', "uuid": '"not-a-uuid"', "enum": '"not-a-choice"',
+        }.get(self.scalar or self.type, '"not-a-value"')  # fmt: skip
 
     @property
     def wrong_type(self) -> str:
-        """A JSON-able Python literal of the wrong type; strict validation must refuse it."""
-        return {"str": "12345", "int": '"12"', "float": '"3.5"', "bool": '"yes"'}[self.type]
+        """A JSON value (as a Python literal) that validation must refuse for this field."""
+        if self.type == "list":
+            return '"not-a-list"'
+        return _WRONG[self.type]
+
+    @property
+    def violations(self) -> list[str]:
+        """Python literals of JSON values that break this field's constraint, if it has one."""
+        found = []
+        if self.type in ("str", "list"):
+
+            def of_length(length: int) -> str:
+                if self.type == "str":
+                    return f'"x" * {length}'
+                item = _SAMPLES[self.scalar].format(n="0", name=self.name, bounds="")
+                return f"[{item}] * {length}"
+
+            if self.low and self.low.value > 0:
+                found.append(of_length(int(self.low.value) - 1))
+            found.append(
+                of_length(
+                    int(self.high.value) + 1
+                    if self.high
+                    else (DEFAULT_MAX_LENGTH + 1 if self.type == "str" else DEFAULT_MAX_ITEMS + 1)
+                )
+            )
+        elif self.type in NUMERIC_TYPES:
+            step = Decimal(1) if self.type == "int" else Decimal("0.5")
+            for bound, direction in ((self.low, -1), (self.high, 1)):
+                if bound:
+                    value = bound.value if not bound.inclusive else bound.value + direction * step
+                    found.append(f'"{value}"' if self.type == "decimal" else self._number(value))
+        return found
+
+
+def _trailing_args(*values: str) -> str:
+    """`, low, high` for a helper call, leaving out trailing Nones."""
+    values_list = list(values)
+    while values_list and values_list[-1] == "None":
+        values_list.pop()
+    return "".join(f", {value}" for value in values_list)
+
+
+_SAMPLES = {
+    "str": 'text("{name}", {n}{bounds})',
+    "int": "number({n}{bounds})",
+    "float": "number({n}{bounds}, room=1) + 0.5",
+    "decimal": 'f"{{number({n}{bounds}, room=1)}}.25"',
+    "bool": "{n} % 2 == 0",
+    "date": "day({n})",
+    "datetime": "instant({n})",
+    "email": 'f"user{{{n}}}@example.com"',
+    "url": 'f"https://example.com/{name}/{{{n}}}"',
+    "uuid": "uuid_text({n})",
+}
+_WRONG = {
+    "str": "12345",
+    "int": '"12"',
+    "float": '"3.5"',
+    "decimal": "[1]",
+    "bool": '"yes"',
+    "date": '"2024-02-30"',
+    "datetime": '"2024-01-01T00:00:00"',
+    "email": '"not-an-email"',
+    "url": '"not a url"',
+    "uuid": '"not-a-uuid"',
+    "enum": '"not-a-choice"',
+}
 
 
 def _problem(token: str, expected: str) -> FieldSpecError:
     return FieldSpecError(f"{token.strip()!r}: {expected}")
+
+
+def _parse_type(token: str, text: str) -> tuple[str, str | None, tuple[str, ...]]:
+    compact = re.sub(r"\s+", "", text)
+    if compact.startswith("list["):
+        item = compact[5:-1].strip()
+        if item not in SCALAR_TYPES:
+            raise _problem(
+                token, f"list item type {item!r} is not one of {', '.join(SCALAR_TYPES)}"
+            )
+        return "list", item, ()
+    if compact.startswith("enum("):
+        inner = text.strip()[len("enum") :].strip()[1:-1]
+        choices = tuple(choice.strip() for choice in inner.split("|"))
+        bad = [choice for choice in choices if not _WORD_RE.match(choice)]
+        if bad or not choices:
+            raise _problem(
+                token, "enum choices must be words (letters, digits, _ or -) separated by |"
+            )
+        if len(set(choices)) != len(choices):
+            raise _problem(token, "enum choices must be different")
+        return "enum", None, choices
+    if compact not in SCALAR_TYPES:
+        raise _problem(
+            token,
+            f"unknown type {compact!r}; expected one of {', '.join(SCALAR_TYPES)}, "
+            "list[...], enum(...)",
+        )
+    return compact, None, ()
+
+
+def _parse_constraint(token: str, type_: str, text: str) -> tuple[Bound | None, Bound | None]:
+    text = text.strip()
+    if type_ not in ("str", "list", *NUMERIC_TYPES):
+        raise _problem(token, f"type {type_!r} takes no constraint in parentheses")
+    low = high = None
+    if match := _RANGE_RE.match(text):
+        low = Bound(Decimal(match["low"])) if match["low"] else None
+        high = Bound(Decimal(match["high"])) if match["high"] else None
+        if not (low or high):
+            raise _problem(token, "a range needs at least one end, e.g. 1..5, ..50 or 0..")
+    elif (match := _COMPARISON_RE.match(text)) and type_ in NUMERIC_TYPES:
+        value, op = Decimal(match["value"]), match["op"]
+        if op.startswith(">"):
+            low = Bound(value, inclusive=op == ">=")
+        else:
+            high = Bound(value, inclusive=op == "<=")
+    else:
+        expected = (
+            "a length range such as 1..200 or ..50"
+            if type_ in ("str", "list")
+            else ("a range such as 1..5, or >=0, >0, <=100, <100")
+        )
+        raise _problem(token, f"constraint ({text}) is not {expected}")
+    if type_ in ("str", "list", "int"):
+        for bound in (low, high):
+            if bound and (
+                bound.value != bound.value.to_integral_value()
+                or (type_ != "int" and bound.value < 0)
+            ):
+                raise _problem(
+                    token,
+                    f"{'lengths' if type_ != 'int' else 'int bounds'} must be whole numbers"
+                    + ("" if type_ == "int" else " >= 0"),
+                )
+    if low and high and low.value > high.value:
+        raise _problem(token, f"range {low.value}..{high.value} is empty")
+    return low, high
+
+
+def _parse_default(token: str, partial: Field, text: str) -> str:
+    """The default as a Python literal, after checking it fits the type and constraint."""
+    text = text.strip()
+    kind = partial.type
+    try:
+        if kind == "list":
+            raise ValueError("lists take no default")
+        if kind == "bool":
+            if text not in ("true", "false"):
+                raise ValueError("expected true or false")
+            return "True" if text == "true" else "False"
+        if kind == "enum":
+            if text not in partial.choices:
+                raise ValueError(f"expected one of {', '.join(partial.choices)}")
+            return json.dumps(text)
+        if kind in NUMERIC_TYPES:
+            number = Decimal(text)
+            if not number.is_finite() or (kind == "int" and number != number.to_integral_value()):
+                raise ValueError(f"expected a finite {kind}")
+            _check_bounds(partial, number, "value")
+            return partial._number(number)
+        if kind == "date":
+            return f'date.fromisoformat("{dt.date.fromisoformat(text).isoformat()}")'
+        if kind == "datetime":
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError("expected a timezone, e.g. 2024-01-01T00:00:00Z")
+            utc = moment.astimezone(dt.UTC).isoformat()
+            return f'datetime.fromisoformat("{utc}")'
+        if kind == "uuid":
+            return f'UUID("{uuid.UUID(text)}")'
+        if kind == "email" and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$", text):
+            raise ValueError("expected an email address")
+        if kind == "url" and not re.match(r"^https?://[^\s/]+", text):
+            raise ValueError("expected an http(s) URL")
+        if kind == "str":
+            _check_bounds(partial, Decimal(len(text)), "length")
+        return json.dumps(text)
+    except (ValueError, InvalidOperation) as error:
+        detail = str(error) if not isinstance(error, InvalidOperation) else f"expected a {kind}"
+        raise _problem(token, f"default {text!r} does not fit {kind}: {detail}") from None
+
+
+def _check_bounds(partial: Field, value: Decimal, what: str) -> None:
+    low, high = partial.low, partial.high
+    if low and (value < low.value or (value == low.value and not low.inclusive)):
+        raise ValueError(f"{what} below the constraint")
+    if high and (value > high.value or (value == high.value and not high.inclusive)):
+        raise ValueError(f"{what} above the constraint")
 
 
 def parse_field(token: str) -> Field:
@@ -91,11 +479,9 @@ def parse_field(token: str) -> Field:
     if not match:
         raise _problem(token, "expected name:type, e.g. 'gpa:float' or 'nickname:str?'")
     name = match["name"].strip()
-    type_ = match["type"].strip()
     if name in RESERVED_NAMES:
-        raise _problem(
-            token, f"name {name!r} is reserved by the API ({', '.join(sorted(RESERVED_NAMES))})"
-        )
+        reserved = ", ".join(sorted(RESERVED_NAMES))
+        raise _problem(token, f"name {name!r} is reserved by the API ({reserved})")
     if name.startswith("$") or "." in name:
         raise _problem(token, f"name {name!r} must not start with '$' or contain '.'")
     if not _NAME_RE.match(name):
@@ -105,9 +491,47 @@ def parse_field(token: str) -> Field:
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise _problem(token, f"name {name!r} is a Python keyword")
-    if type_ not in SCALAR_TYPES:
-        raise _problem(token, f"unknown type {type_!r}; expected one of {', '.join(SCALAR_TYPES)}")
-    return Field(name=name, type=type_, optional=bool(match["optional"]))
+    type_, item, choices = _parse_type(token, match["type"])
+    low = high = None
+    if match["constraint"] is not None:
+        low, high = _parse_constraint(token, type_, match["constraint"])
+    partial = Field(name=name, type=type_, item=item, choices=choices, low=low, high=high)
+
+    modifiers = match["modifiers"]
+    flags: dict[str, object] = {}
+    default_text = None
+    position = 0
+    while position < len(modifiers.rstrip()):
+        found = _MODIFIER_RE.match(modifiers, position)
+        if not found:
+            rest = modifiers[position:].strip()
+            raise _problem(token, f"unexpected {rest!r}; expected ?, =default, !unique or !index")
+        text = found[1]
+        key = "default" if text.startswith("=") else text
+        if key in flags:
+            raise _problem(token, f"{key if key != 'default' else '='} given twice")
+        flags[key] = _parse_default(token, partial, text[1:]) if key == "default" else True
+        if key == "default":
+            default_text = text[1:].strip()
+        position = found.end()
+    unique = "!unique" in flags
+    if unique and type_ in ("bool", "list"):
+        raise _problem(token, f"!unique on a {type_} field cannot hold more than a few documents")
+    if unique and "!index" in flags:
+        raise _problem(token, "!unique already creates an index; drop !index")
+    return Field(
+        name=name,
+        type=type_,
+        item=item,
+        choices=choices,
+        optional="?" in flags,
+        default=flags.get("default"),  # type: ignore[arg-type]
+        default_text=default_text,
+        unique=unique,
+        index="!index" in flags,
+        low=low,
+        high=high,
+    )
 
 
 def parse_fields(spec: str) -> list[Field]:
@@ -118,10 +542,10 @@ def parse_fields(spec: str) -> list[Field]:
     for token in spec.split(","):
         if not token.strip():
             raise FieldSpecError("empty field between commas")
-        field = parse_field(token)
-        if any(existing.name == field.name for existing in fields):
-            raise _problem(token, f"duplicate field name {field.name!r}")
-        fields.append(field)
+        parsed = parse_field(token)
+        if any(existing.name == parsed.name for existing in fields):
+            raise _problem(token, f"duplicate field name {parsed.name!r}")
+        fields.append(parsed)
     return fields
 
 
@@ -137,4 +561,81 @@ def check_fields(spec: str) -> str | None:
 def example_json(spec: str, first_only: bool = False) -> str:
     """A JSON body for the README's curl examples."""
     fields = parse_fields(spec)[:1] if first_only else parse_fields(spec)
-    return json.dumps({field.name: field.example for field in fields})
+    return json.dumps({item.name: example_value(item) for item in fields})
+
+
+def example_value(item: Field) -> object:
+    if item.type == "enum":
+        return item.choices[0]
+    value: object = {
+        "str": f"{item.name} 1", "int": 1, "float": 1.5, "bool": True, "decimal": "19.99",
+        "date": "2024-01-31", "datetime": "2024-01-31T12:00:00Z", "email": "ada@example.com",
+        "url": "https://example.com/", "uuid": "00000000-0000-4000-8000-000000000001",
+    }[item.scalar]  # fmt: skip
+    if item.type in NUMERIC_TYPES and item.low:
+        value = int(item.low.value) + 1 if item.type == "int" else f"{item.low.value + 1}"
+        value = float(value) if item.type == "float" else value
+    return [value] if item.type == "list" else value
+
+
+def types_used(spec: str) -> set[str]:
+    """Every scalar type the spec uses, plus "enum" and "list" when present."""
+    return {f.scalar for f in parse_fields(spec) if f.scalar} | {f.type for f in parse_fields(spec)}
+
+
+def _from_import(module: str, names: list[str], line_length: int = 100) -> str:
+    """One `from module import ...`, wrapped the way ruff format wraps it."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= line_length:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    """ruff's default order inside an import: CONSTANTS, Classes, then functions."""
+    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
+def model_imports(spec: str) -> str:
+    """The import block of the generated models.py for this spec."""
+    fields = parse_fields(spec)
+    used = types_used(spec)
+    stdlib: dict[str, set[str]] = {
+        "typing": {"Annotated", "Any", "Self"},
+        "decimal": {"Decimal"},  # exact_decimals() is always there
+    }
+    pydantic = {"BaseModel", "ConfigDict", "Field"}
+    if "date" in used:
+        stdlib.setdefault("datetime", set()).add("date")
+    if "datetime" in used:
+        stdlib.setdefault("datetime", set()).update({"UTC", "datetime"})
+        pydantic.update({"AfterValidator", "AwareDatetime"})
+    if "uuid" in used:
+        stdlib["uuid"] = {"UUID"}
+    if "enum" in used:
+        stdlib["typing"].add("Literal")
+    stdlib["typing"].add("Literal")  # the list endpoint's `sort` choices
+    if "str" in used:
+        pydantic.add("StringConstraints")
+    if "email" in used:
+        pydantic.add("EmailStr")
+    if "url" in used:
+        pydantic.update({"HttpUrl", "PlainSerializer"})
+    if any(f.required for f in fields):
+        pydantic.add("field_validator")
+    standard = "\n".join(
+        _from_import(module, sorted(names, key=_isort_key))
+        for module, names in sorted(stdlib.items())
+    )
+    blocks = [
+        "import json\n" + standard,
+        _from_import("pydantic", sorted(pydantic, key=_isort_key)),
+    ]
+    return "\n\n".join(blocks)
+
+
+def sort_options(spec: str) -> list[str]:
+    """Values of the list endpoint's `sort` parameter: id and every indexed field, both ways."""
+    names = ["id", *(f.name for f in parse_fields(spec) if f.indexed)]
+    return [option for name in names for option in (name, f"-{name}")]

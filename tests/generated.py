@@ -43,7 +43,7 @@ def run_in(python: Path, project: Path, *module_args: str) -> subprocess.Complet
 def run_pytest(python: Path, project: Path, mongodb_uri: str) -> subprocess.CompletedProcess[str]:
     """The generated suite, as its README says to run it, with warnings as errors."""
     return subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider"],
+        [str(python), "-m", "pytest", "-q", "-rsx", "-W", "error", "-p", "no:cacheprovider"],
         cwd=project,
         env={**os.environ, "MONGODB_URI": mongodb_uri},
         capture_output=True,

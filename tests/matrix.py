@@ -35,6 +35,28 @@ CUSTOM_NAMES: Answers = {
     "fields": "full_name:str, age:int, height:float?, active:bool, nickname:str?",
 }
 
+# The issue's example: every modifier, and decimal (which FerretDB cannot store).
+BOOKS: Answers = {
+    "collection_name": "books",
+    "resource_name": "book",
+    "fields": (
+        "title:str(1..200), isbn:str!unique, price:decimal(>=0), published:date?, "
+        "tags:list[str], email:email!unique, site:url?, in_stock:bool=true, "
+        "rating:int(1..5)?, created:datetime"
+    ),
+}
+# Every other type and modifier; sortable fields and defaults of several types.
+COURSES: Answers = {
+    "collection_name": "courses",
+    "resource_name": "course",
+    "fields": (
+        "code:str(2..12)!unique, credits:int(1..30)!index, "
+        "term:enum(spring|summer|autumn)=spring!index, starts_on:date!index, fee:float(>=0)?, "
+        "contact:email?, homepage:url?, ref:uuid!unique, opened_at:datetime=2024-01-01T00:00:00Z, "
+        "labels:list[int](1..3), active:bool?, score:float(<100)?!index"
+    ),
+}
+
 # Long names push generated lines towards the line-length limit.
 LONG_NAMES: Answers = {
     "project_name": "University Course Registration Service",
@@ -43,7 +65,14 @@ LONG_NAMES: Answers = {
     "mongodb_driver": "motor",
 }
 
-MATRIX: list[Answers] = [{}, CUSTOM_NAMES, LONG_NAMES, *CROSSED]
+MATRIX: list[Answers] = [
+    {},
+    CUSTOM_NAMES,
+    {**BOOKS, "mongodb_driver": "motor"},
+    COURSES,
+    {**LONG_NAMES, "fields": COURSES["fields"]},
+    *CROSSED,
+]
 
 _SHORT = {"mongodb_driver": "driver", "use_docker": "docker", "python_version": "py"}
 
@@ -52,7 +81,10 @@ def answers_id(answers: Answers) -> str:
     """`driver:motor-docker:False-ci:none` style ids, so a red run explains itself."""
     if not answers:
         return "defaults"
-    return "-".join(f"{_SHORT.get(key, key)}:{value}" for key, value in answers.items())
+    return "-".join(
+        f"{_SHORT.get(key, key)}:{str(value)[:24]}{'...' if len(str(value)) > 24 else ''}"
+        for key, value in answers.items()
+    )
 
 
 # (answers, the message the pre-generation hook must print)
@@ -123,4 +155,40 @@ BAD_ANSWERS: list[tuple[Answers, str]] = [
         "fields 'a.b:str' is invalid: 'a.b:str': name 'a.b' must not start with '$'",
     ),
     ({"fields": "a:int,,b:int"}, "fields 'a:int,,b:int' is invalid: empty field between commas"),
+    ({"fields": "a:list[dict]"}, "'a:list[dict]': list item type 'dict' is not one of"),
+    ({"fields": "a:enum()"}, "'a:enum()': enum choices must be words"),
+    ({"fields": "a:enum(x|x)"}, "'a:enum(x|x)': enum choices must be different"),
+    ({"fields": "a:enum(x y|z)"}, "'a:enum(x y|z)': enum choices must be words"),
+    ({"fields": "a:bool(1..2)"}, "'a:bool(1..2)': type 'bool' takes no constraint"),
+    ({"fields": "a:int(5..1)"}, "'a:int(5..1)': range 5..1 is empty"),
+    ({"fields": "a:int(..)"}, "'a:int(..)': a range needs at least one end"),
+    ({"fields": "a:str(>=3)"}, "'a:str(>=3)': constraint (>=3) is not a length range"),
+    ({"fields": "a:str(1.5..3)"}, "'a:str(1.5..3)': lengths must be whole numbers"),
+    ({"fields": "a:int(1.5..3)"}, "'a:int(1.5..3)': int bounds must be whole numbers"),
+    ({"fields": "a:int(abc)"}, "'a:int(abc)': constraint (abc) is not a range"),
+    ({"fields": "a:int=x"}, "'a:int=x': default 'x' does not fit int"),
+    ({"fields": "a:int(1..5)=9"}, "'a:int(1..5)=9': default '9' does not fit int: value above"),
+    (
+        {"fields": "a:bool=yes"},
+        "'a:bool=yes': default 'yes' does not fit bool: expected true or false",
+    ),
+    (
+        {"fields": "a:date=2024-02-30"},
+        "'a:date=2024-02-30': default '2024-02-30' does not fit date",
+    ),
+    ({"fields": "a:datetime=2024-01-01T00:00"}, "does not fit datetime: expected a timezone"),
+    (
+        {"fields": "a:enum(x|y)=z"},
+        "'a:enum(x|y)=z': default 'z' does not fit enum: expected one of x, y",
+    ),
+    (
+        {"fields": "a:list[str]=x"},
+        "'a:list[str]=x': default 'x' does not fit list: lists take no default",
+    ),
+    ({"fields": "a:str(..3)=toolong"}, "default 'toolong' does not fit str: length above"),
+    ({"fields": "a:bool!unique"}, "'a:bool!unique': !unique on a bool field"),
+    ({"fields": "a:str!unique!index"}, "'a:str!unique!index': !unique already creates an index"),
+    ({"fields": "a:str??"}, "'a:str??': ? given twice"),
+    ({"fields": "a:str!primary"}, "'a:str!primary': unexpected '!primary'; expected ?, =default"),
+    ({"fields": "a:decimal(>=x)"}, "'a:decimal(>=x)': constraint (>=x) is not a range"),
 ]

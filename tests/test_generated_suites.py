@@ -17,14 +17,17 @@ import pytest
 from generated import install, run_in, run_pytest
 
 from conftest import Bake
-from matrix import CUSTOM_NAMES, Answers, answers_id
+from matrix import BOOKS, COURSES, CUSTOM_NAMES, Answers, answers_id
 
 DEEP: list[Answers] = [
-    {"mongodb_driver": "pymongo"},
-    {"mongodb_driver": "motor"},
-    {**CUSTOM_NAMES, "mongodb_driver": "pymongo"},
-    {**CUSTOM_NAMES, "mongodb_driver": "motor"},
+    {**answers, "mongodb_driver": driver}
+    for answers in ({}, CUSTOM_NAMES, COURSES, BOOKS)
+    for driver in ("pymongo", "motor")
 ]
+# What a generated suite may leave unrun, and why: a spec without a feature skips its tests
+# with this reason; FerretDB's known gaps are expected failures with theirs.
+SKIP_REASON = "the spec declares no"
+FERRETDB_GAPS = ("FerretDB 1.x",)
 
 
 @pytest.mark.parametrize("answers", DEEP, ids=answers_id)
@@ -36,10 +39,19 @@ def test_generated_suite_passes(bake: Bake, mongodb_uri: str, answers: Answers) 
     result = run_pytest(python, project, mongodb_uri)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     summary = result.stdout.strip().splitlines()[-1]
-    passed = re.search(r"(\d+) passed", summary)
-    assert passed, summary
-    assert int(passed.group(1)) >= 50, summary
-    assert not re.search(r"failed|error|skipped", summary), summary
+    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (\w+)", summary)}
+    assert set(counts) <= {"passed", "skipped", "xfailed"}, summary
+    for line in result.stdout.splitlines():
+        if line.startswith("SKIPPED"):
+            assert SKIP_REASON in line, line
+        if line.startswith("XFAIL"):
+            assert any(gap in line for gap in FERRETDB_GAPS), line
+    stores_decimals = "decimal" in answers.get("fields", "")
+    if stores_decimals and counts.get("xfailed"):
+        # FerretDB: everything that stores a document is a documented expected failure.
+        assert counts["passed"] >= 5, summary
+    else:
+        assert counts["passed"] >= 60, summary
 
 
 class Service:

@@ -22,7 +22,8 @@ def test_bad_answer_fails_the_hook_and_leaves_no_directory(
 ) -> None:
     with pytest.raises(FailedHookException):
         cookiecutter(str(REPO), no_input=True, extra_context=answers, output_dir=str(tmp_path))
-    assert f"error: {message}" in capfd.readouterr().err
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert any(message in line for line in errors), errors
     assert list(tmp_path.iterdir()) == []
 
 
@@ -51,6 +52,21 @@ def test_command_line_reports_every_problem_and_exits_non_zero(tmp_path: Path) -
     assert "error: project_slug 'Bad Slug' is invalid" in result.stderr
     assert "error: collection_name 'system.users' is invalid" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_readme_generate_command_works_from_the_repository_root(tmp_path: Path) -> None:
+    """`cookiecutter .` makes `_repo_dir` relative; the hooks must still find the rules."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", ".", "-o", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "college-api" / "pyproject.toml").is_file()
+    assert "python -m college_api" in result.stdout
 
 
 def test_command_line_yes_no_answers_are_booleans(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from support import ServeApp
+from support import DECIMALS, ServeApp
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
@@ -25,6 +25,10 @@ from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_
 from {{ cookiecutter.package_name }}.settings import Settings
 
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://localhost:27017")
+FERRETDB_DECIMAL = (
+    "FerretDB 1.x cannot store BSON Decimal128 (the connection panics and the collection "
+    "stays unreadable); run against MongoDB to cover decimal fields"
+)
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +56,20 @@ async def client(settings: Settings) -> AsyncIterator[AsyncMongoClient[Document]
     yield client
     await client.drop_database(settings.mongodb_database)
     await close(client)
+
+
+@pytest.fixture(scope="session")
+async def on_ferretdb(client: AsyncMongoClient[Document]) -> bool:
+    """FerretDB lacks a few MongoDB features; tests mark exactly those as expected failures."""
+    return "ferretdbVersion" in await client.admin.command("buildInfo")
+
+
+@pytest.fixture(autouse=True)
+def _decimals_need_mongodb(request: pytest.FixtureRequest) -> None:
+    """Stop before writing a Decimal128 to FerretDB: it would also break the collection."""
+    stores = {"base_url", "start_server", "{{ cookiecutter.collection_name }}"}
+    if DECIMALS and stores & set(request.fixturenames) and request.getfixturevalue("on_ferretdb"):
+        pytest.xfail(FERRETDB_DECIMAL)
 
 
 @pytest.fixture

@@ -1,11 +1,16 @@
 """What the tests share: sample data from the declared fields, and HTTP helpers."""
+{%- set fields = cookiecutter.fields | parse_fields %}
+{%- set spec = cookiecutter.fields %}
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
@@ -13,26 +18,83 @@ from {{ cookiecutter.package_name }}.context import ApiContext
 
 ServeApp = Callable[[ApiContext], str]
 
-FIELDS = [
-{%- for field in cookiecutter.fields | parse_fields %}
-    "{{ field.name }}",
+
+def text(label: str, n: int, low: int = 0, high: int = 1000) -> str:
+    """Distinct text for each `n`, padded or cut to fit the length bounds."""
+    value = f"{label}-{n}"
+    return value.ljust(low, "x")[-high:] if len(value) > high else value.ljust(low, "x")
+
+
+def number(n: int, low: float | None = None, high: float | None = None, room: int = 0) -> int:
+    """An integer for document `n` inside [low, high - room], cycling when the range is narrow."""
+    start = math.ceil(low) if low is not None else 0
+    if high is None:
+        return start + n
+    span = math.floor(high) - room - start + 1
+    return start + n % span if span > 0 else start
+
+
+def items(make: Callable[[int], Any], n: int, low: int = 0, high: int = 100) -> list[Any]:
+    """A list for document `n`: its own item plus a shared one, sized to the bounds."""
+    values = [make(n), make(n + 1000), *(make(n + 2000 + k) for k in range(max(0, low - 2)))]
+    return values[: max(low, min(high, 2))]
+
+
+def day(n: int) -> str:
+    return (date(2024, 1, 1) + timedelta(days=n)).isoformat()
+
+
+def instant(n: int) -> str:
+    """A UTC instant with milliseconds, written the way the API returns it."""
+    moment = datetime(2024, 1, 1, 12, tzinfo=UTC) + timedelta(minutes=n, milliseconds=250)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def uuid_text(n: int) -> str:
+    return str(UUID(int=n + 1))
+
+
+FIELDS: list[str] = {{ spec | names_where | py_list }}
+REQUIRED: list[str] = {{ spec | names_where("required") | py_list }}
+OPTIONAL: list[str] = {{ spec | names_where("optional") | py_list }}
+UNIQUE: list[str] = {{ spec | names_where("unique") | py_list }}
+# Fields the list can be sorted on, besides id.
+SORTABLE: list[str] = {{ spec | names_where("indexed") | py_list }}
+DECIMALS: list[str] = {{ spec | names_where("type", "decimal") | py_list }}
+DATETIMES: list[str] = {{ spec | names_where("type", "datetime") | py_list }}
+{%- set defaults = fields | selectattr("default", "ne", none) | list %}
+# Fields left out of a create body to test their default, with the value the API returns.
+{%- if defaults %}
+DEFAULTS: dict[str, Any] = {
+{%- for field in defaults %}
+    "{{ field.name }}": {{ field.default_json }},
+{%- endfor %}
+}
+{%- else %}
+DEFAULTS: dict[str, Any] = {}
+{%- endif %}
+{%- set violations = fields | selectattr("violations") | list %}
+# Values that break a field's declared constraint.
+{%- if violations %}
+VIOLATIONS: list[tuple[str, Any]] = [
+{%- for field in violations %}
+{%- for value in field.violations %}
+    ("{{ field.name }}", {{ value }}),
+{%- endfor %}
 {%- endfor %}
 ]
-REQUIRED = [
-{%- for name in cookiecutter.fields | required_names %}
-    "{{ name }}",
-{%- endfor %}
-]
+{%- else %}
+VIOLATIONS: list[tuple[str, Any]] = []
+{%- endif %}
 # A value of the wrong JSON type for each field; strict validation must refuse it.
 WRONG_TYPES: dict[str, Any] = {
-{%- for field in cookiecutter.fields | parse_fields %}
+{%- for field in fields %}
     "{{ field.name }}": {{ field.wrong_type }},
 {%- endfor %}
 }
-
 # A query-string value each field's filter must refuse with 422.
 BAD_FILTERS: dict[str, str] = {
-{%- for field in cookiecutter.fields | parse_fields %}
+{%- for field in fields %}
     "{{ field.name }}": {{ field.bad_filter }},
 {%- endfor %}
 }

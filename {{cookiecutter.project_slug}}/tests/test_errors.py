@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from support import (
@@ -167,7 +168,7 @@ async def test_bad_list_query_is_422(base_url: str, query: str, path: str) -> No
 
 @pytest.mark.parametrize("field", FIELDS)
 async def test_invalid_filter_value_is_422(base_url: str, field: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?{field}={BAD_FILTERS[field]}")
+    response = await fetch(f"{base_url}{PATH}?{field}={quote(BAD_FILTERS[field])}")
     assert response.code == 422
     assert error_paths(response) == {field}
 

@@ -79,4 +79,4 @@ async def test_openapi_describes_every_route_and_the_model(base_url: str) -> Non
     post_responses = paths["/{{ cookiecutter.collection_name }}"]["post"]["responses"]
     assert {"201", "400", "413", "415", "422", "500", "503"} <= set(post_responses)
     list_parameters = {p["name"] for p in paths["/{{ cookiecutter.collection_name }}"]["get"]["parameters"]}
-    assert list_parameters == {"limit", "after", *FIELDS}
+    assert list_parameters == {"limit", "after", "sort", *FIELDS}

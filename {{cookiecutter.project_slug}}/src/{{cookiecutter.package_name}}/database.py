@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
+from bson import Decimal128
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions, TypeDecoder, TypeEncoder, TypeRegistry
 {% if cookiecutter.mongodb_driver == "motor" -%}
 from motor.motor_asyncio import AsyncIOMotorClient as AsyncMongoClient
 from motor.motor_asyncio import AsyncIOMotorCollection as AsyncCollection
@@ -19,6 +24,7 @@ from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = [
+    "CODEC_OPTIONS",
     "AsyncCollection",
     "AsyncMongoClient",
     "Document",
@@ -31,6 +37,36 @@ __all__ = [
 Document = dict[str, Any]
 
 
+class _DecimalCodec(TypeEncoder, TypeDecoder):
+    """Decimals travel as BSON Decimal128, so no value is ever rounded through a float."""
+
+    python_type = Decimal
+    bson_type = Decimal128
+
+    def transform_python(self, value: Decimal) -> Decimal128:
+        return Decimal128(value)
+
+    def transform_bson(self, value: Decimal128) -> Decimal:
+        return value.to_decimal()
+
+
+class _DateEncoder(TypeEncoder):
+    """BSON has no date type: a date is stored as midnight UTC and read back as a date."""
+
+    python_type = dt.date
+
+    def transform_python(self, value: dt.date) -> dt.datetime:
+        return dt.datetime.combine(value, dt.time(), dt.UTC)
+
+
+CODEC_OPTIONS: CodecOptions[Document] = CodecOptions(
+    tz_aware=True,
+    tzinfo=dt.UTC,
+    uuid_representation=UuidRepresentation.STANDARD,
+    type_registry=TypeRegistry([_DecimalCodec(), _DateEncoder()]),
+)
+
+
 def connect(settings: Settings) -> AsyncMongoClient[Document]:
     """Create the client; it connects lazily, so call this after any fork."""
     return AsyncMongoClient(
@@ -39,6 +75,9 @@ def connect(settings: Settings) -> AsyncMongoClient[Document]:
         connectTimeoutMS=settings.mongodb_timeout_ms,
         timeoutMS=settings.mongodb_timeout_ms,
         tz_aware=True,
+        tzinfo=dt.UTC,
+        uuidRepresentation="standard",
+        type_registry=CODEC_OPTIONS.type_registry,
         appname="{{ cookiecutter.project_slug }}",
     )
 

@@ -33,6 +33,7 @@ from {{ cookiecutter.package_name }}.models import (
     {{ cookiecutter.resource_name | pascal }}Public,
     {{ cookiecutter.resource_name | pascal }}Query,
     {{ cookiecutter.resource_name | pascal }}Replace,
+    exact_decimals,
 )
 from {{ cookiecutter.package_name }}.pagination import (
     InvalidCursor,
@@ -97,7 +98,7 @@ class ApiHandler(RequestHandler):
         except UnicodeDecodeError:
             raise ApiError(400, "The body is not valid UTF-8.") from None
         try:
-            return model.model_validate_json(text)
+            return model.model_validate_json(exact_decimals(text))
         except ValidationError as error:
             if any(detail["type"] == "json_invalid" for detail in error.errors()):
                 raise ApiError(400, "The body is not valid JSON.") from None
@@ -198,15 +199,16 @@ class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
     async def get(self) -> None:
         query = self.parse_query({{ cookiecutter.resource_name | pascal }}Query)
         try:
-            after = decode_cursor(query.after) if query.after else None
+            after = decode_cursor(query.after, query.sort) if query.after else None
         except InvalidCursor:
             raise Unprocessable(
                 "The query is invalid.",
-                [{"path": "after", "message": "not a cursor from `next`", "type": "cursor"}],
+                [{"path": "after", "message": "not a cursor for this sort", "type": "cursor"}],
             ) from None
         # One extra document tells whether another page follows.
         documents = await self.context.{{ cookiecutter.collection_name }}.find_page(
             query.filters(),
+            query.sort,
             query.limit + 1,
             after,
         )
@@ -215,7 +217,7 @@ class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
         self.send_json(
             {
                 "{{ cookiecutter.collection_name }}": page[: query.limit],
-                "next": encode_cursor(documents[query.limit - 1]["_id"]) if more else None,
+                "next": encode_cursor(query.sort, documents[query.limit - 1]) if more else None,
             }
         )
 

@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+{{ cookiecutter.fields | model_imports }}
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+{%- set fields = cookiecutter.fields | parse_fields %}
+{%- set types = cookiecutter.fields | types_used %}
+{%- set default_max_length = 1000 %}
 
 Document = dict[str, Any]
+{%- if "datetime" in types %}
+
+
+def _utc_milliseconds(value: datetime) -> datetime:
+    """MongoDB keeps UTC milliseconds: normalise so what we return is what we store."""
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc_milliseconds)]
+{%- endif %}
+{%- if "url" in types %}
+Url = Annotated[HttpUrl, PlainSerializer(str, return_type=str)]
+{%- endif %}
+{%- if "str" in types %}
+Text = Annotated[str, StringConstraints(max_length={{ default_max_length }})]
+{%- endif %}
+{%- for field in fields if field.alias %}
+{{ field.alias_definition }}
+{%- endfor %}
+
+DECIMAL_FIELDS: frozenset[str] = frozenset({{ cookiecutter.fields | names_where("scalar", "decimal") | py_tuple }})
+
+
+def exact_decimals(body: str) -> str:
+    """Rewrite JSON numbers in decimal fields as strings, so none is read through a float."""
+    if not DECIMAL_FIELDS:
+        return body
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except ValueError:
+        return body  # validation reports the malformed JSON
+    if not isinstance(data, dict):
+        return body
+    exact = {key: _json_value(value, key in DECIMAL_FIELDS) for key, value in data.items()}
+    return json.dumps(exact)
+
+
+def _json_value(value: Any, exact: bool) -> Any:
+    if isinstance(value, list):
+        return [_json_value(item, exact) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_value(item, exact=False) for key, item in value.items()}
+    if isinstance(value, Decimal):
+        return str(value) if exact else float(value)
+    if exact and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 class _RequestBody(BaseModel):
@@ -17,8 +67,8 @@ class _RequestBody(BaseModel):
 
 class {{ cookiecutter.resource_name | pascal }}Create(_RequestBody):
     """POST body: a new {{ cookiecutter.resource_name }}."""
-{% for field in cookiecutter.fields | parse_fields %}
-    {{ field.name }}: {{ field.body_annotation }}{% if field.optional %} = None{% endif %}
+{% for field in fields %}
+    {{ field.name }}: {{ field.body_field }}
 {%- endfor %}
 
 
@@ -28,7 +78,7 @@ class {{ cookiecutter.resource_name | pascal }}Replace({{ cookiecutter.resource_
 
 class {{ cookiecutter.resource_name | pascal }}Patch(_RequestBody):
     """PATCH body: only the fields to change; required fields may not be set to null."""
-{% for field in cookiecutter.fields | parse_fields %}
+{% for field in fields %}
     {{ field.name }}: {{ field.annotation }} | None = None
 {%- endfor %}
 {%- set required = cookiecutter.fields | required_names %}
@@ -57,7 +107,7 @@ class {{ cookiecutter.resource_name | pascal }}Public(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: Annotated[str, Field(pattern="^[0-9a-f]{24}$")]
-{%- for field in cookiecutter.fields | parse_fields %}
+{%- for field in fields %}
     {{ field.name }}: {{ field.public_annotation }}{% if field.optional %} = None{% endif %}
 {%- endfor %}
 
@@ -67,15 +117,20 @@ class {{ cookiecutter.resource_name | pascal }}Public(BaseModel):
 
 
 class {{ cookiecutter.resource_name | pascal }}Query(BaseModel):
-    """`GET /{{ cookiecutter.collection_name }}` query parameters: paging plus an exact-match filter per field."""
+    """List query parameters: paging, sorting, and an exact-match filter per field."""
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: int = Field(50, ge=1, le=1000)
+    limit: int = Field(default=50, ge=1, le=1000)
     after: str | None = None
-{%- for field in cookiecutter.fields | parse_fields %}
-    {{ field.name }}: {{ field.annotation }} | None = None
+    sort: Literal[
+{%- for option in cookiecutter.fields | sort_options %}
+        "{{ option }}",
+{%- endfor %}
+    ] = "id"
+{%- for field in fields %}
+    {{ field.name }}: {{ field.filter_annotation }} | None = None
 {%- endfor %}
 
     def filters(self) -> Document:
-        return self.model_dump(exclude_none=True, exclude={"limit", "after"})
+        return self.model_dump(exclude_none=True, exclude={"limit", "after", "sort"})
