@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FERRETDB := .cache/bin/ferretdb
-TEMPLATE_CODE := hooks local_extensions tests
+TEMPLATE_CODE := hooks local_extensions tests benchmarks
 
 .PHONY: test install ferretdb lint clean
 

@@ -27,7 +27,6 @@ class ServiceExtension(Extension):
         environment.filters["title_words"] = naming.title
         environment.filters["python_versions"] = supported_pythons
         environment.filters["parse_fields"] = parse_fields
-        environment.filters["required_names"] = required_names
         environment.filters["path_parameter"] = path_parameter
         environment.filters["example_json"] = example_json
         environment.filters["model_imports"] = model_imports
@@ -51,11 +50,6 @@ def supported_pythons(minimum: str) -> list[str]:
     """`"3.12"` -> `["3.12", "3.13", "3.14"]`: the versions a generated project supports."""
     major, minor = (int(part) for part in minimum.split("."))
     return [f"{major}.{m}" for m in range(minor, NEWEST_PYTHON[1] + 1)]
-
-
-def required_names(spec: str) -> list[str]:
-    """Names of the fields a document must always have."""
-    return [field.name for field in parse_fields(spec) if not field.optional]
 
 
 def path_parameter(resource: str) -> str:

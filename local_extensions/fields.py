@@ -622,7 +622,7 @@ def model_imports(spec: str) -> str:
         pydantic.add("EmailStr")
     if "url" in used:
         pydantic.update({"HttpUrl", "PlainSerializer"})
-    if any(f.required for f in fields):
+    if any(not f.optional for f in fields):
         pydantic.add("field_validator")
     standard = "\n".join(
         _from_import(module, sorted(names, key=_isort_key))

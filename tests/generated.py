@@ -14,14 +14,20 @@ from mongodb_server import REPO
 UV_CACHE = REPO / ".cache" / "uv"
 
 
-def install(project: Path) -> Path:
-    """Create `project/.venv` with the project (editable) and its dev extra; return its python."""
+def install(project: Path, resolution: str = "highest") -> Path:
+    """Create `project/.venv` with the project (editable) and its dev extra; return its python.
+
+    `resolution="lowest-direct"` installs every declared lower bound, to prove them.
+    """
     env = {**os.environ, "UV_CACHE_DIR": str(UV_CACHE)}
     venv = project / ".venv"
     uv = find_uv_bin()
     for command in (
         [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-        [uv, "pip", "install", "--quiet", "--python", str(venv), "-e", f"{project}[dev]"],
+        [
+            *(uv, "pip", "install", "--quiet", "--python", str(venv)),
+            *("--resolution", resolution, "-e", f"{project}[dev]"),
+        ],
     ):
         subprocess.run(command, check=True, env=env, cwd=project, stdin=subprocess.DEVNULL)
     return venv / "bin" / "python"

@@ -54,6 +54,16 @@ def test_generated_suite_passes(bake: Bake, mongodb_uri: str, answers: Answers) 
         assert counts["passed"] >= 60, summary
 
 
+@pytest.mark.parametrize("driver", ["pymongo", "motor"], ids=lambda d: f"driver:{d}")
+def test_generated_suite_passes_at_the_declared_lower_bounds(
+    bake: Bake, mongodb_uri: str, driver: str
+) -> None:
+    """`>=` bounds in the generated pyproject.toml are versions this suite has run with."""
+    project = bake({**COURSES, "mongodb_driver": driver})
+    result = run_pytest(install(project, resolution="lowest-direct"), project, mongodb_uri)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
+
+
 class Service:
     """The generated service as a subprocess, driven over real HTTP."""
 

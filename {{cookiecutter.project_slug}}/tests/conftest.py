@@ -98,6 +98,23 @@ def unresponsive_settings(settings: Settings) -> Iterator[Settings]:
 
 
 @pytest.fixture
+async def unresponsive_base_url(
+    serve_app: ServeApp, unresponsive_settings: Settings
+) -> AsyncIterator[str]:
+    """The application in front of a database that never answers."""
+    client = connect(unresponsive_settings)
+    repository = {{ cookiecutter.resource_name | pascal }}Repository(client, unresponsive_settings)
+    yield serve_app(
+        ApiContext(
+            settings=unresponsive_settings,
+            client=client,
+            {{ cookiecutter.collection_name }}=repository,
+        )
+    )
+    await close(client)
+
+
+@pytest.fixture
 async def serve_app() -> AsyncIterator[ServeApp]:
     """Start the application on a free 127.0.0.1 port; the server stops after the test."""
     servers: list[HTTPServer] = []

@@ -30,7 +30,7 @@ Text = Annotated[str, StringConstraints(max_length={{ default_max_length }})]
 {{ field.alias_definition }}
 {%- endfor %}
 
-DECIMAL_FIELDS: frozenset[str] = frozenset({{ cookiecutter.fields | names_where("scalar", "decimal") | py_tuple }})
+DECIMAL_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("scalar", "decimal") | py_tuple }}
 
 
 def exact_decimals(body: str) -> str:
@@ -81,16 +81,16 @@ class {{ cookiecutter.resource_name | pascal }}Patch(_RequestBody):
 {% for field in fields %}
     {{ field.name }}: {{ field.annotation }} | None = None
 {%- endfor %}
-{%- set required = cookiecutter.fields | required_names %}
-{%- if required %}
+{%- set not_null = cookiecutter.fields | names_where("optional", False) %}
+{%- if not_null %}
 
     @field_validator(
-{%- for name in required %}
+{%- for name in not_null %}
         "{{ name }}",
 {%- endfor %}
     )
     @classmethod
-    def _required_fields_are_not_null(cls, value: object) -> object:
+    def _only_optional_fields_may_be_null(cls, value: object) -> object:
         if value is None:
             raise ValueError("may not be null; leave the field out to keep its value")
         return value
