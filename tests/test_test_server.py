@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
+
+from mongodb_server import ServerError, ferretdb
 
 
 @pytest.mark.parametrize("driver", ["pymongo", "motor"])
@@ -39,3 +42,9 @@ def test_driver_round_trips_and_enforces_a_unique_index(mongodb_uri: str, driver
                 client.close()
 
     asyncio.run(exercise())
+
+
+def test_missing_server_fails_at_once_saying_how_to_get_one(tmp_path: Path) -> None:
+    server = ferretdb(tmp_path, binary=tmp_path / "no-such-ferretdb")
+    with pytest.raises(ServerError, match=r"Run `make ferretdb` \(needs Go\) or set MONGODB_URI"):
+        server.__enter__()

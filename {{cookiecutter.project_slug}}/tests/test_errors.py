@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -207,3 +208,21 @@ async def test_request_id_is_echoed_or_generated(base_url: str) -> None:
     generated = await fetch(f"{base_url}/healthz", headers={"X-Request-ID": "bad id!"})
     assert len(generated.headers["X-Request-ID"]) == 32
     assert generated.headers["X-Request-ID"] != "bad id"
+
+
+async def test_client_hanging_up_mid_body_is_not_left_in_flight(
+    base_url: str, context: ApiContext
+) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        f"POST {PATH} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
+    )
+    await writer.drain()
+    assert (await reader.readline()).startswith(b"HTTP/1.1 100")
+    assert context.in_flight.count == 1
+    writer.write(b'{"name": ')
+    writer.close()
+    await writer.wait_closed()
+    assert await context.in_flight.wait_idle(5), "the abandoned request is still counted"

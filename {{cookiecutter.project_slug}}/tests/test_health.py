@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from support import FIELDS, fetch
+from support import DEFAULTS, FIELDS, REQUIRED, fetch
 
 
 async def test_healthz_reports_ok(base_url: str) -> None:
@@ -55,6 +55,10 @@ async def test_openapi_describes_every_route_and_the_model(base_url: str) -> Non
     create = schemas["{{ cookiecutter.resource_name | pascal }}Create"]
     assert set(create["properties"]) == set(FIELDS)
     assert create["additionalProperties"] is False
+    assert set(create.get("required", [])) == set(REQUIRED)
+    for name, value in DEFAULTS.items():
+        assert "default" in create["properties"][name], name
+        assert json.dumps(create["properties"][name]["default"]) == json.dumps(value)
     assert set(schemas["{{ cookiecutter.resource_name | pascal }}Public"]["properties"]) == {"id", *FIELDS}
     post_responses = paths["/{{ cookiecutter.collection_name }}"]["post"]["responses"]
     assert {"201", "400", "413", "415", "422", "500", "503"} <= set(post_responses)

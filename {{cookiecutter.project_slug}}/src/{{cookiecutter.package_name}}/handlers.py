@@ -89,7 +89,16 @@ class ApiHandler(RequestHandler):
         self._chunks.append(chunk)
 
     def on_finish(self) -> None:
+        self._stop_counting()
+
+    def on_connection_close(self) -> None:
+        """A client that hangs up mid-request must not hold up shutdown."""
+        self._stop_counting()
+        super().on_connection_close()
+
+    def _stop_counting(self) -> None:
         if self._counted:
+            self._counted = False
             self.context.in_flight.finished()
 
     def parse_body(self, model: type[Body]) -> Body:
