@@ -24,7 +24,6 @@ class ServiceExtension(Extension):
         environment.globals["template_dir"] = str(Path(__file__).resolve().parent.parent)
         environment.filters["singular"] = naming.singular
         environment.filters["pascal"] = naming.pascal
-        environment.filters["title_words"] = naming.title
         environment.filters["python_versions"] = supported_pythons
         environment.filters["parse_fields"] = parse_fields
         environment.filters["path_parameter"] = path_parameter
@@ -35,12 +34,6 @@ class ServiceExtension(Extension):
         environment.filters["py_tuple"] = py_tuple
         environment.filters["py_list"] = py_list
         environment.filters["names_where"] = names_where
-        environment.filters["unique_names"] = lambda spec: [
-            f.name for f in parse_fields(spec) if f.unique
-        ]
-        environment.filters["index_names"] = lambda spec: [
-            f.name for f in parse_fields(spec) if f.index
-        ]
 
 
 NEWEST_PYTHON = (3, 14)

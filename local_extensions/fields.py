@@ -177,10 +177,7 @@ class Field:
     def filter_annotation(self) -> str:
         """A query-string filter: one value; for a list, one item it must contain."""
         if self.type == "list":
-            item = self._scalar_annotation(self.scalar, bounded=False)
-            if "[" in item:
-                raise FieldSpecError(f"{self.name}: list items of this type cannot be filtered")
-            return item
+            return self._scalar_annotation(self.scalar, bounded=False)
         return self.annotation
 
     @property
@@ -580,7 +577,8 @@ def example_value(item: Field) -> object:
 
 def types_used(spec: str) -> set[str]:
     """Every scalar type the spec uses, plus "enum" and "list" when present."""
-    return {f.scalar for f in parse_fields(spec) if f.scalar} | {f.type for f in parse_fields(spec)}
+    fields = parse_fields(spec)
+    return {f.scalar for f in fields} | {f.type for f in fields}
 
 
 def _from_import(module: str, names: list[str], line_length: int = 100) -> str:

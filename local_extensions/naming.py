@@ -30,9 +30,3 @@ def singular(collection: str) -> str:
 def pascal(name: str) -> str:
     """`student_record` -> `StudentRecord`, for class names in generated code."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\W]+", name) if part)
-
-
-def title(name: str) -> str:
-    """`student_record` -> `Student record`, for prose in generated docs."""
-    words = name.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]

@@ -98,9 +98,8 @@ def test_singular(collection: str, resource: str) -> None:
     assert naming.singular(collection) == resource
 
 
-def test_pascal_and_title() -> None:
+def test_pascal() -> None:
     assert naming.pascal("student_record") == "StudentRecord"
-    assert naming.title("student_record") == "Student record"
 
 
 def test_supported_pythons_run_from_the_minimum_to_the_newest() -> None:

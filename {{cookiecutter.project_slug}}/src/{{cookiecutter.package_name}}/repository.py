@@ -19,8 +19,8 @@ from {{ cookiecutter.package_name }}.database import (
 from {{ cookiecutter.package_name }}.errors import Conflict
 from {{ cookiecutter.package_name }}.settings import Settings
 
-UNIQUE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | unique_names | py_tuple }}
-SORTABLE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | index_names | py_tuple }}
+UNIQUE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("unique") | py_tuple }}
+SORTABLE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("index") | py_tuple }}
 # Unique indexes make duplicates impossible without a check-then-write race;
 # (field, _id) indexes serve filters and keyset pages sorted on the field.
 INDEXES = [IndexModel([(name, ASCENDING)], unique=True) for name in UNIQUE_FIELDS] + [
