@@ -11,6 +11,25 @@ from typing import Any
 
 Answers = dict[str, Any]
 
+# Every prompt answered as cookiecutter.json's defaults render, for calling the rules directly.
+DEFAULTS: Answers = {
+    "project_name": "College API",
+    "project_slug": "college-api",
+    "package_name": "college_api",
+    "author_name": "Jane Doe",
+    "author_email": "jane@example.com",
+    "database_name": "college_api",
+    "collection_name": "students",
+    "resource_name": "student",
+    "fields": "name:str, email:str, course:str, gpa:float",
+    "description": "A service",
+    "mongodb_driver": "pymongo",
+    "python_version": "3.11",
+    "use_docker": True,
+    "ci": "github",
+    "license": "MIT",
+}
+
 _PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 _LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 

@@ -19,6 +19,7 @@ from local_extensions.fields import (
     check_fields,
     parse_fields,
 )
+from matrix import DEFAULTS
 
 ISSUE_EXAMPLE = (
     "title:str(1..200), isbn:str!unique, price:decimal(>=0), published:date?, tags:list[str], "
@@ -122,12 +123,6 @@ def test_junk_is_rejected_with_a_message_never_a_crash(junk: str) -> None:
         assert problem.strip()
         with pytest.raises(FieldSpecError):
             parse_fields(junk)
-    context = {**_defaults(), "fields": junk}
+    context = {**DEFAULTS, "fields": junk}
     found = rules.problems(context)
     assert all(line.startswith(("fields ", "resource_name ")) for line in found) or not found
-
-
-def _defaults() -> dict[str, object]:
-    from test_rules import DEFAULTS
-
-    return dict(DEFAULTS)

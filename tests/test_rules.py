@@ -7,26 +7,8 @@ import json
 import pytest
 
 from local_extensions import naming, rules, supported_pythons
-from matrix import BAD_ANSWERS
+from matrix import BAD_ANSWERS, DEFAULTS
 from mongodb_server import REPO
-
-DEFAULTS = {
-    "project_name": "College API",
-    "project_slug": "college-api",
-    "package_name": "college_api",
-    "author_name": "Jane Doe",
-    "author_email": "jane@example.com",
-    "database_name": "college_api",
-    "collection_name": "students",
-    "resource_name": "student",
-    "fields": "name:str, email:str, course:str, gpa:float",
-    "description": "A service",
-    "mongodb_driver": "pymongo",
-    "python_version": "3.11",
-    "use_docker": True,
-    "ci": "github",
-    "license": "MIT",
-}
 
 
 def test_defaults_break_no_rule() -> None:

@@ -221,12 +221,13 @@ class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
             query.limit + 1,
             after,
         )
-        page = [_public(document).model_dump(mode="json") for document in documents]
+        page = documents[: query.limit]
         more = len(documents) > query.limit
+        items = [_public(document).model_dump(mode="json") for document in page]
         self.send_json(
             {
-                "{{ cookiecutter.collection_name }}": page[: query.limit],
-                "next": encode_cursor(query.sort, documents[query.limit - 1]) if more else None,
+                "{{ cookiecutter.collection_name }}": items,
+                "next": encode_cursor(query.sort, page[-1]) if more else None,
             }
         )
 
