@@ -14,7 +14,7 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from {{ cookiecutter.package_name }}.app import make_app
-from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
 from {{ cookiecutter.package_name }}.database import (
     AsyncMongoClient,
     Document,
@@ -109,6 +109,7 @@ async def unresponsive_base_url(
             settings=unresponsive_settings,
             client=client,
             {{ cookiecutter.collection_name }}=repository,
+            readiness=Readiness(indexes_ready=True),
         )
     )
     await close(client)
@@ -142,6 +143,7 @@ def context(
         settings=settings,
         client=client,
         {{ cookiecutter.collection_name }}={{ cookiecutter.collection_name }},
+        readiness=Readiness(indexes_ready=True),
     )
 
 

@@ -39,9 +39,27 @@ class InFlight:
         return True
 
 
+class Readiness:
+    """What `/readyz` reports besides the database ping, and what gates writes.
+
+    `indexes_ready` turns true once every declared index exists; until then writes that a
+    unique index must guard are refused with 503. `draining` turns true on SIGTERM, so load
+    balancers stop sending before the server stops accepting.
+    """
+
+    def __init__(self, indexes_ready: bool = False) -> None:
+        self.indexes_ready = indexes_ready
+        self.draining = False
+
+    @property
+    def ready(self) -> bool:
+        return self.indexes_ready and not self.draining
+
+
 @dataclass(frozen=True)
 class ApiContext:
     settings: Settings
     client: AsyncMongoClient[Document]
     {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository
     in_flight: InFlight = field(default_factory=InFlight)
+    readiness: Readiness = field(default_factory=Readiness)

@@ -292,6 +292,13 @@ class ReadinessHandler(ApiHandler):
     SUPPORTED_METHODS = ("GET",)
 
     async def get(self) -> None:
+        readiness = self.context.readiness
+        if readiness.draining:
+            self.send_json({"status": "shutting down"}, status=503)
+            return
+        if not readiness.indexes_ready:
+            self.send_json({"status": "creating indexes"}, status=503)
+            return
         timeout = min(self.context.settings.mongodb_timeout_ms / 1000, 2.0)
         try:
             await asyncio.wait_for(ping(self.context.client), timeout)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo.errors import ConfigurationError, InvalidURI
+from pymongo.uri_parser import parse_uri
+
+# Characters MongoDB refuses in database names.
+_DATABASE_NAME_FORBIDDEN = frozenset('/\\. "$*<>:|?\0')
 
 
 class ConfigError(Exception):
@@ -15,7 +20,7 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Every knob the service has; each maps to the upper-case environment variable."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_file=".env")
 
     mongodb_uri: str = "mongodb://localhost:27017"
     mongodb_database: str = Field(
@@ -29,7 +34,30 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    shutdown_delay_seconds: float = Field(default=5.0, ge=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    http_idle_timeout_seconds: float = Field(default=60.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    cursor_secret: SecretStr | None = None
+
+    @field_validator("mongodb_database")
+    @classmethod
+    def _legal_database_name(cls, value: str) -> str:
+        if forbidden := sorted(_DATABASE_NAME_FORBIDDEN & set(value)):
+            raise ValueError(f"must not contain {' '.join(map(repr, forbidden))}")
+        return value
+
+    @field_validator("mongodb_uri")
+    @classmethod
+    def _parseable_uri(cls, value: str) -> str:
+        """Catch a malformed URI at start-up; SRV records are resolved later, by the driver."""
+        if value.startswith("mongodb+srv://"):
+            return value
+        try:
+            parse_uri(value)
+        except (ConfigurationError, InvalidURI, ValueError) as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
