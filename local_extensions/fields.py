@@ -12,6 +12,10 @@
 
 Every error names the offending token and what was expected. `Field` carries what the
 templates need to write models, OpenAPI, documentation and test data for each field.
+
+A spec that parses is one the generated service can serve and its own tests can prove:
+values must fit what MongoDB stores (int64, Decimal128, finite doubles), and a `!unique`
+field must have room for the distinct documents the generated tests create.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import keyword
+import math
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
 
 SCALAR_TYPES = (
     "str", "int", "float", "bool", "decimal", "date", "datetime", "email", "url", "uuid",
@@ -32,6 +37,18 @@ NUMERIC_TYPES = ("int", "float", "decimal")
 RESERVED_NAMES = frozenset({"id", "_id", "limit", "after", "sort"})
 DEFAULT_MAX_LENGTH = 1000
 DEFAULT_MAX_ITEMS = 100
+LINE_LENGTH = 100  # the generated project's ruff line-length
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+DECIMAL_BOUND_LIMIT = Decimal(10) ** 30
+# The generated tests create up to 51 documents whose unique fields must all differ.
+UNIQUE_MIN_VALUES = 100
+# Types whose `!unique` would let only a handful of documents exist.
+FEW_VALUED_TYPES = ("bool", "enum", "list")
+# How a query-string value of each type must be written (see QUERY_FORMS in models.py).
+QUERY_FORMS = {
+    "int": "integer", "float": "number", "decimal": "number", "bool": "boolean",
+    "date": "date", "datetime": "date-time",
+}  # fmt: skip
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _WORD_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -107,6 +124,31 @@ class Field:
     def indexed(self) -> bool:
         return self.unique or self.index
 
+    @property
+    def sortable(self) -> bool:
+        """Indexed scalars sort; a list's index is multikey, so it serves filters only."""
+        return self.indexed and self.type != "list"
+
+    @property
+    def multikey(self) -> bool:
+        """A list's `!index`: MongoDB indexes each item, which serves "contains" filters."""
+        return self.index and self.type == "list"
+
+    @property
+    def optional_unique(self) -> bool:
+        """Stored absent when not given, so its unique index is sparse."""
+        return self.unique and self.optional
+
+    @property
+    def calendar(self) -> bool:
+        """A date or datetime (or a list of them): a number must not pass for one."""
+        return self.scalar in ("date", "datetime")
+
+    @property
+    def query_form(self) -> str | None:
+        """The QUERY_FORMS entry a filter value of this field must match, if any."""
+        return QUERY_FORMS.get(self.scalar or self.type)
+
     # -- generated model code -------------------------------------------------------------
 
     def _scalar_annotation(self, scalar: str, bounded: bool) -> str:
@@ -118,15 +160,28 @@ class Field:
             maximum = int(high.value) if high else DEFAULT_MAX_LENGTH
             return f"Annotated[str, StringConstraints({minimum}max_length={maximum})]"
         if scalar in NUMERIC_TYPES:
-            python = {"int": "int", "float": "float", "decimal": "Decimal"}[scalar]
+            if not (low or high) and scalar != "float":
+                return {"int": "Int64", "decimal": "StorableDecimal"}[scalar]
             limits = []
             if low:
                 limits.append(f"{'ge' if low.inclusive else 'gt'}={self._number(low.value)}")
+            elif scalar == "int":
+                limits.append("ge=INT64_MIN")
             if high:
                 limits.append(f"{'le' if high.inclusive else 'lt'}={self._number(high.value)}")
+            elif scalar == "int":
+                limits.append("le=INT64_MAX")
             if scalar == "float":
                 limits.append("allow_inf_nan=False")
-            return f"Annotated[{python}, Field({', '.join(limits)})]" if limits else python
+            if scalar == "float" and not (low or high):
+                return "Annotated[float, Field(allow_inf_nan=False)]"
+            python, validator = {
+                "int": ("int", "BeforeValidator(_whole_number)"),
+                "float": ("float", None),
+                "decimal": ("Decimal", "AfterValidator(_fits_decimal128)"),
+            }[scalar]
+            extra = f", {validator}" if validator else ""
+            return f"Annotated[{python}, Field({', '.join(limits)}){extra}]"
         if scalar == "enum":
             choices = [json.dumps(choice) for choice in self.choices]
             if sum(len(choice) + 2 for choice in choices) > 60:
@@ -136,7 +191,7 @@ class Field:
             "bool": "bool",
             "date": "date",
             "datetime": "UtcDatetime",
-            "email": "EmailStr",
+            "email": "Email",
             "url": "Url",
             "uuid": "UUID",
         }[scalar]
@@ -157,7 +212,13 @@ class Field:
 
     @property
     def alias_definition(self) -> str:
-        return f"{self.alias} = {self._full_annotation}"
+        """`Alias = Annotated[...]`, one argument a line (as ruff format would) when long."""
+        line = f"{self.alias} = {self._full_annotation}"
+        if len(line) <= LINE_LENGTH or "\n" in line:
+            return line
+        head, inner = self._full_annotation.split("[", 1)
+        arguments = "".join(f"    {argument},\n" for argument in _split_arguments(inner[:-1]))
+        return f"{self.alias} = {head}[\n{arguments}]"
 
     @property
     def annotation(self) -> str:
@@ -225,22 +286,41 @@ class Field:
             words.append(f"{unit} {'≤' if self.high.inclusive else '<'} {self.high.value}")
         if self.default is not None:
             words.append(f"default {self.default}")
+        if self.scalar == "email":
+            words.append("stored in lower case")
         if self.unique:
-            words.append("unique, sortable")
+            words.append("unique (any case)" if self.scalar == "email" else "unique")
+            words.append("sortable")
         elif self.index:
-            words.append("indexed, sortable")
+            words.append("indexed, sortable" if self.sortable else "indexed (filters only)")
         return ", ".join(words)
 
     # -- generated test data ----------------------------------------------------------------
 
+    def _sample_limits(self) -> tuple[Bound | None, Bound | None]:
+        """The bounds sample values keep to: an int's range closed at the int64 edge."""
+        low, high = self.low, self.high
+        if self.type == "int" and low and not high and low.value > INT64_MAX - 1000:
+            high = Bound(Decimal(INT64_MAX))
+        if self.type == "int" and high and not low and high.value < INT64_MIN + 1000:
+            low = Bound(Decimal(INT64_MIN))
+        return low, high
+
     def sample(self, n: str) -> str:
         """A Python expression of a valid JSON value for document number `n`."""
-        bounds = _trailing_args(self._sample_bound(self.low, 1), self._sample_bound(self.high, -1))
+        low, high = self._sample_limits()
+        if self.type in ("str", "list") and high and not low:
+            low = Bound(Decimal(0))  # text() and items() take lengths, never None
+        bounds = _trailing_args(self._sample_bound(low, 1), self._sample_bound(high, -1))
         if self.type == "list":
             item = _SAMPLES[self.scalar].format(n="m", name=self.name, bounds="")
             return f"items(lambda m: {item}, {n}{bounds})"
         if self.type == "enum":
             return f"{json.dumps(list(self.choices))}[{n} % {len(self.choices)}]"
+        if self.type in ("float", "decimal") and self.low and self.high and self.sample_span < 1:
+            # Too narrow for `number() + 0.5`: every document gets the middle of the range.
+            middle = (self.low.value + self.high.value) / 2
+            return repr(float(middle)) if self.type == "float" else f'"{middle}"'
         return _SAMPLES[self.type].format(n=n, name=self.name, bounds=bounds)
 
     def _sample_bound(self, bound: Bound | None, inward: int) -> str:
@@ -249,6 +329,19 @@ class Field:
             return "None"
         value = bound.value if bound.inclusive else bound.value + inward
         return str(int(value)) if value == value.to_integral_value() else str(float(value))
+
+    @property
+    def sample_span(self) -> float:
+        """How many different values `sample` gives (as support.number() counts them)."""
+        if self.type == "str":
+            return math.inf if not self.high else 10 ** int(self.high.value)
+        limits = self._sample_limits()
+        if self.type not in NUMERIC_TYPES or not (limits[0] and limits[1]):
+            return math.inf
+        room = 0 if self.type == "int" else 1
+        low = Decimal(self._sample_bound(limits[0], 1))
+        high = Decimal(self._sample_bound(limits[1], -1))
+        return math.floor(high) - room - math.ceil(low) + 1
 
     @property
     def default_json(self) -> str:
@@ -275,6 +368,17 @@ class Field:
             "date": '"2024-13-01"', "datetime": '"yesterday"', "email": '"nobody"',
             "url": '"not a url"', "uuid": '"not-a-uuid"', "enum": '"not-a-choice"',
         }.get(self.scalar or self.type, '"not-a-value"')  # fmt: skip
+
+    @property
+    def miswritten_filters(self) -> list[str]:
+        """Python literals of query values a lax parser reads, but not in the documented form."""
+        return {
+            "integer": ['"1_0"', '" 1"', '"1.5"', '"+1"'],
+            "number": ['"1_0"', '" 1.5"', '"0x10"'],
+            "boolean": ['"yes"', '"1"', '"True"'],
+            "date": ['"0"', '"20240131"', '"1706659200"'],
+            "date-time": ['"0"', '"1706659200"', '"2024-01-31"'],
+        }.get(self.query_form or "", [])
 
     @property
     def wrong_type(self) -> str:
@@ -311,6 +415,18 @@ class Field:
                     value = bound.value if not bound.inclusive else bound.value + direction * step
                     found.append(f'"{value}"' if self.type == "decimal" else self._number(value))
         return found
+
+
+def _split_arguments(text: str) -> list[str]:
+    """`a, f(b, c), d[e, f]` -> `["a", "f(b, c)", "d[e, f]"]`: commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            parts.append(text[start:position].strip())
+            start = position + 1
+    return [*parts, text[start:].strip()]
 
 
 def _trailing_args(*values: str) -> str:
@@ -417,7 +533,41 @@ def _parse_constraint(token: str, type_: str, text: str) -> tuple[Bound | None, 
                 )
     if low and high and low.value > high.value:
         raise _problem(token, f"range {low.value}..{high.value} is empty")
+    for bound in (low, high):
+        if bound and type_ in NUMERIC_TYPES and (problem := _unstorable(type_, bound.value)):
+            raise _problem(token, f"bound {bound.value} {problem}")
+        if bound and type_ == "decimal" and abs(bound.value) >= DECIMAL_BOUND_LIMIT:
+            raise _problem(
+                token,
+                f"bound {bound.value} is too large: keep decimal bounds below 10^30, so that "
+                "values with a fraction fit Decimal128's 34 digits",
+            )
+    if type_ == "int" and (
+        (low and not low.inclusive and low.value >= INT64_MAX)
+        or (high and not high.inclusive and high.value <= INT64_MIN)
+    ):
+        raise _problem(token, "the range holds no 64-bit integer")
     return low, high
+
+
+def _unstorable(kind: str, number: Decimal) -> str | None:
+    """Why MongoDB cannot store `number` as a `kind`, or None when it can."""
+    if kind == "int" and not INT64_MIN <= number <= INT64_MAX:
+        return "does not fit a 64-bit integer (BSON int64)"
+    if kind == "float" and math.isinf(float(number)):
+        return "does not fit a 64-bit float"
+    if kind == "decimal":
+        try:
+            _DECIMAL128.create_decimal(number)
+        except DecimalException:
+            return "does not fit a Decimal128 (34 significant digits, exponent -6176..6111)"
+    return None
+
+
+# bson.decimal128.create_decimal128_context(), without making the hooks import pymongo.
+_DECIMAL128 = Context(
+    prec=34, Emin=-6143, Emax=6144, clamp=1, traps=[InvalidOperation, Overflow, Inexact]
+)
 
 
 def _parse_default(token: str, partial: Field, text: str) -> str:
@@ -439,6 +589,8 @@ def _parse_default(token: str, partial: Field, text: str) -> str:
             number = Decimal(text)
             if not number.is_finite() or (kind == "int" and number != number.to_integral_value()):
                 raise ValueError(f"expected a finite {kind}")
+            if problem := _unstorable(kind, number):
+                raise ValueError(problem)
             _check_bounds(partial, number, "value")
             return partial._number(number)
         if kind == "date":
@@ -453,6 +605,8 @@ def _parse_default(token: str, partial: Field, text: str) -> str:
             return f'UUID("{uuid.UUID(text)}")'
         if kind == "email" and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$", text):
             raise ValueError("expected an email address")
+        if kind == "email":
+            return json.dumps(text.lower())  # the service stores every address in lower case
         if kind == "url" and not re.match(r"^https?://[^\s/]+", text):
             raise ValueError("expected an http(s) URL")
         if kind == "str":
@@ -512,11 +666,16 @@ def parse_field(token: str) -> Field:
             default_text = text[1:].strip()
         position = found.end()
     unique = "!unique" in flags
-    if unique and type_ in ("bool", "list"):
-        raise _problem(token, f"!unique on a {type_} field cannot hold more than a few documents")
+    if unique and type_ in FEW_VALUED_TYPES:
+        article = "an" if type_ == "enum" else "a"
+        raise _problem(
+            token, f"!unique on {article} {type_} field cannot hold more than a few documents"
+        )
     if unique and "!index" in flags:
         raise _problem(token, "!unique already creates an index; drop !index")
-    return Field(
+    if unique and "default" in flags:
+        raise _problem(token, "!unique with a default: only one document could leave it out")
+    field = Field(
         name=name,
         type=type_,
         item=item,
@@ -529,6 +688,14 @@ def parse_field(token: str) -> Field:
         low=low,
         high=high,
     )
+    if unique and field.sample_span < UNIQUE_MIN_VALUES:
+        room = "a maximum length of at least 2" if type_ == "str" else "a wider range"
+        raise _problem(
+            token,
+            f"!unique needs room for {UNIQUE_MIN_VALUES} different values (the generated tests "
+            f"create that many distinct documents); give it {room}",
+        )
+    return field
 
 
 def parse_fields(spec: str) -> list[Field]:
@@ -569,8 +736,14 @@ def example_value(item: Field) -> object:
         "date": "2024-01-31", "datetime": "2024-01-31T12:00:00Z", "email": "ada@example.com",
         "url": "https://example.com/", "uuid": "00000000-0000-4000-8000-000000000001",
     }[item.scalar]  # fmt: skip
-    if item.type in NUMERIC_TYPES and item.low:
-        value = int(item.low.value) + 1 if item.type == "int" else f"{item.low.value + 1}"
+    if item.type in NUMERIC_TYPES and (item.low or item.high):
+        low, high = item.low, item.high
+        number = low.value if low else high.value  # type: ignore[union-attr]
+        if low and not low.inclusive:
+            number += 1
+        elif high and not high.inclusive and not low:
+            number -= 1
+        value = int(number) if item.type == "int" else f"{number}"
         value = float(value) if item.type == "float" else value
     return [value] if item.type == "list" else value
 
@@ -597,13 +770,22 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 def model_imports(spec: str) -> str:
     """The import block of the generated models.py for this spec."""
-    fields = parse_fields(spec)
     used = types_used(spec)
     stdlib: dict[str, set[str]] = {
         "typing": {"Annotated", "Any", "Self"},
-        "decimal": {"Decimal"},  # exact_decimals() is always there
+        "decimal": {"Decimal"},  # the body pre-parse is always there
+        "re": set(),  # QUERY_FORMS
     }
-    pydantic = {"BaseModel", "ConfigDict", "Field"}
+    pydantic = {"BaseModel", "ConfigDict", "Field", "ValidationInfo", "field_validator"}
+    third_party: dict[str, set[str]] = {}
+    if "int" in used:
+        pydantic.add("BeforeValidator")
+    if "decimal" in used:
+        stdlib["decimal"].add("DecimalException")
+        third_party["bson"] = {"Decimal128"}
+        pydantic.add("AfterValidator")
+    if "email" in used:
+        pydantic.add("AfterValidator")
     if "date" in used:
         stdlib.setdefault("datetime", set()).add("date")
     if "datetime" in used:
@@ -620,20 +802,21 @@ def model_imports(spec: str) -> str:
         pydantic.add("EmailStr")
     if "url" in used:
         pydantic.update({"HttpUrl", "PlainSerializer"})
-    if any(not f.optional for f in fields):
-        pydantic.add("field_validator")
+    imports = [f"import {module}" for module in ("json", "re")]
     standard = "\n".join(
         _from_import(module, sorted(names, key=_isort_key))
         for module, names in sorted(stdlib.items())
+        if names
     )
-    blocks = [
-        "import json\n" + standard,
-        _from_import("pydantic", sorted(pydantic, key=_isort_key)),
-    ]
-    return "\n\n".join(blocks)
+    third_party["pydantic"] = pydantic
+    others = "\n".join(
+        _from_import(module, sorted(names, key=_isort_key))
+        for module, names in sorted(third_party.items())
+    )
+    return "\n".join(imports) + "\n" + standard + "\n\n" + others
 
 
 def sort_options(spec: str) -> list[str]:
-    """Values of the list endpoint's `sort` parameter: id and every indexed field, both ways."""
-    names = ["id", *(f.name for f in parse_fields(spec) if f.indexed)]
+    """Values of the list endpoint's `sort` parameter: id and every sortable field, both ways."""
+    names = ["id", *(f.name for f in parse_fields(spec) if f.sortable)]
     return [option for name in names for option in (name, f"-{name}")]

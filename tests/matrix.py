@@ -76,6 +76,11 @@ COURSES: Answers = {
     ),
 }
 
+# Issue 7: optional unique, indexed list (filters only), int default and index.
+EDGES: Answers = {
+    "fields": "name:str, code:str?!unique, tags:list[str]!index, score:int=0!index",
+}
+
 # Long names push generated lines towards the line-length limit.
 LONG_NAMES: Answers = {
     "project_name": "University Course Registration Service",
@@ -90,6 +95,7 @@ MATRIX: list[Answers] = [
     {**BOOKS, "mongodb_driver": "motor"},
     COURSES,
     {**LONG_NAMES, "fields": COURSES["fields"]},
+    {**EDGES, "mongodb_driver": "motor"},
     *CROSSED,
 ]
 
@@ -210,4 +216,17 @@ BAD_ANSWERS: list[tuple[Answers, str]] = [
     ({"fields": "a:str??"}, "'a:str??': ? given twice"),
     ({"fields": "a:str!primary"}, "'a:str!primary': unexpected '!primary'; expected ?, =default"),
     ({"fields": "a:decimal(>=x)"}, "'a:decimal(>=x)': constraint (>=x) is not a range"),
+    ({"fields": "a:enum(x|y)!unique"}, "'a:enum(x|y)!unique': !unique on an enum field"),
+    ({"fields": "a:list[str]!unique"}, "'a:list[str]!unique': !unique on a list field"),
+    (
+        {"fields": "a:int(1..5)!unique"},
+        "'a:int(1..5)!unique': !unique needs room for 100 different values",
+    ),
+    ({"fields": "a:str=x!unique"}, "'a:str=x!unique': !unique with a default"),
+    (
+        {"fields": "a:int=99999999999999999999"},
+        "default '99999999999999999999' does not fit int: does not fit a 64-bit integer",
+    ),
+    ({"fields": "a:decimal=1" + "1" * 34}, "does not fit decimal: does not fit a Decimal128"),
+    ({"fields": "a:decimal(..1" + "0" * 30 + ")"}, "keep decimal bounds below 10^30"),
 ]

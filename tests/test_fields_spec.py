@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -11,13 +12,17 @@ from hypothesis import strategies as st
 
 from local_extensions import rules
 from local_extensions.fields import (
+    FEW_VALUED_TYPES,
     RESERVED_NAMES,
     SCALAR_TYPES,
+    UNIQUE_MIN_VALUES,
     Bound,
     Field,
     FieldSpecError,
     check_fields,
+    parse_field,
     parse_fields,
+    sort_options,
 )
 from matrix import DEFAULTS
 
@@ -92,8 +97,8 @@ def fields(draw: st.DrawFn) -> Field:
         high = Bound(low.value + draw(st.integers(0, 50)))
     elif kind in ("float", "decimal") and draw(st.booleans()):
         low = Bound(Decimal(draw(st.integers(-5, 5))), inclusive=draw(st.booleans()))
-    unique = kind not in ("bool", "list") and draw(st.booleans())
-    return Field(
+    unique = kind not in FEW_VALUED_TYPES and draw(st.booleans())
+    field = Field(
         name=name,
         type=kind,
         item=item,
@@ -104,6 +109,9 @@ def fields(draw: st.DrawFn) -> Field:
         low=low,
         high=high,
     )
+    if unique and field.sample_span < UNIQUE_MIN_VALUES:
+        return replace(field, unique=False, index=True)
+    return field
 
 
 @settings(max_examples=300, deadline=None)
@@ -126,3 +134,64 @@ def test_junk_is_rejected_with_a_message_never_a_crash(junk: str) -> None:
     context = {**DEFAULTS, "fields": junk}
     found = rules.problems(context)
     assert all(line.startswith(("fields ", "resource_name ")) for line in found) or not found
+
+
+@pytest.mark.parametrize(
+    ("token", "rule"),
+    [
+        ("a:int(1..5)!unique", "!unique needs room for 100 different values"),
+        ("a:float(0..10)!unique", "give it a wider range"),
+        ("a:str(..1)!unique", "give it a maximum length of at least 2"),
+        ("a:enum(x|y)!unique", "!unique on an enum field cannot hold more than a few"),
+        ("a:list[int]!unique", "!unique on a list field"),
+        ("a:str=x!unique", "!unique with a default: only one document could leave it out"),
+        ("a:int(..9223372036854775808)", "does not fit a 64-bit integer (BSON int64)"),
+        ("a:int=-9223372036854775809", "does not fit a 64-bit integer"),
+        ("a:int(>9223372036854775807)", "the range holds no 64-bit integer"),
+        ("a:float=1" + "0" * 400, "does not fit a 64-bit float"),
+        ("a:decimal=1" + "1" * 34, "does not fit a Decimal128"),
+        ("a:decimal(..1" + "0" * 30 + ")", "keep decimal bounds below 10^30"),
+    ],
+)
+def test_a_spec_the_service_cannot_serve_is_refused_naming_the_rule(token: str, rule: str) -> None:
+    problem = check_fields(token)
+    assert problem is not None
+    assert problem.startswith(repr(token))
+    assert rule in problem
+
+
+def test_unique_fields_with_room_are_accepted() -> None:
+    assert (
+        check_fields("a:int(1..100)!unique, b:str(..2)!unique, c:int(9223372036854775000..)!unique")
+        is None
+    )
+
+
+def test_an_indexed_list_filters_but_does_not_sort() -> None:
+    spec = "tags:list[str]!index, score:int!index, code:str!unique"
+    assert sort_options(spec) == ["id", "-id", "score", "-score", "code", "-code"]
+    (tags,) = parse_fields(spec)[:1]
+    assert tags.multikey
+    assert not tags.sortable
+    assert "filters only" in tags.rules
+
+
+def test_an_email_default_is_lower_cased_like_every_stored_address() -> None:
+    field = parse_field("contact:email=Ada@Example.com")
+    assert field.default == '"ada@example.com"'
+    assert "stored in lower case" in field.rules
+
+
+@pytest.mark.parametrize(
+    ("token", "sample"),
+    [
+        ("a:float(0.1..0.2)", "0.15"),
+        ("a:decimal(0.5..1)", '"0.75"'),
+        ("a:int(..-5)", "number(n, None, -5)"),
+        ("a:str(..50)", 'text("a", n, 0, 50)'),
+        ("a:list[int](..3)", "items(lambda m: number(m), n, 0, 3)"),
+        ("a:int(9223372036854775000..)", "number(n, 9223372036854775000, 9223372036854775807)"),
+    ],
+)
+def test_samples_fit_narrow_and_extreme_ranges(token: str, sample: str) -> None:
+    assert parse_field(token).sample("n") == sample

@@ -17,11 +17,11 @@ import pytest
 from generated import install, run_in, run_pytest
 
 from conftest import Bake
-from matrix import BOOKS, COURSES, CUSTOM_NAMES, Answers, answers_id
+from matrix import BOOKS, COURSES, CUSTOM_NAMES, EDGES, Answers, answers_id
 
 DEEP: list[Answers] = [
     {**answers, "mongodb_driver": driver}
-    for answers in ({}, CUSTOM_NAMES, COURSES, BOOKS)
+    for answers in ({}, CUSTOM_NAMES, COURSES, BOOKS, EDGES)
     for driver in ("pymongo", "motor")
 ]
 # What a generated suite may leave unrun, and why: a spec without a feature skips its tests
@@ -98,11 +98,12 @@ class Service:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), json.loads(error.read())
 
-    def terminate(self, grace: float) -> int:
+    def terminate(self, limit: float) -> int:
+        """SIGTERM, then the exit status; shutdown must take less than `limit` seconds."""
         self.process.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        code = self.process.wait(timeout=grace + 10)
-        assert time.monotonic() - started < grace, "shutdown outlasted the grace period"
+        code = self.process.wait(timeout=limit + 10)
+        assert time.monotonic() - started < limit, "shutdown outlasted delay + grace"
         assert self.process.stderr is not None
         self.process.stderr.close()
         return code
@@ -117,7 +118,7 @@ def installed(request: pytest.FixtureRequest, bake: Bake) -> Path:
 def test_service_smoke_crud_over_http_then_sigterm(
     installed: Path, mongodb_uri: str, workers: int
 ) -> None:
-    grace = 5.0
+    delay, grace = 0.5, 5.0
     service = Service(
         installed,
         {
@@ -125,6 +126,7 @@ def test_service_smoke_crud_over_http_then_sigterm(
             "MONGODB_DATABASE": f"smoke_{os.getpid()}_{workers}_{time.monotonic_ns()}",
             "PORT": "0",
             "WORKERS": str(workers),
+            "SHUTDOWN_DELAY_SECONDS": str(delay),
             "SHUTDOWN_GRACE_SECONDS": str(grace),
         },
     )
@@ -147,5 +149,5 @@ def test_service_smoke_crud_over_http_then_sigterm(
         assert service.call("DELETE", f"/students/{created['id']}")[0] == 204
         assert service.call("GET", f"/students/{created['id']}")[0] == 404
     finally:
-        code = service.terminate(grace)
+        code = service.terminate(delay + grace)
     assert code == 0

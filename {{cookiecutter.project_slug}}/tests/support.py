@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
+import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from {{ cookiecutter.package_name }}.context import ApiContext
@@ -21,16 +23,17 @@ ServeApp = Callable[[ApiContext], str]
 
 def text(label: str, n: int, low: int = 0, high: int = 1000) -> str:
     """Distinct text for each `n`, padded or cut to fit the length bounds."""
-    value = f"{label}-{n}"
-    return value.ljust(low, "x")[-high:] if len(value) > high else value.ljust(low, "x")
+    value = f"{label}-{n}".ljust(low, "x")
+    return value[len(value) - high :]
 
 
 def number(n: int, low: float | None = None, high: float | None = None, room: int = 0) -> int:
     """An integer for document `n` inside [low, high - room], cycling when the range is narrow."""
-    start = math.ceil(low) if low is not None else 0
-    if high is None:
+    top = math.floor(high) - room if high is not None else None
+    start = math.ceil(low) if low is not None else 0 if top is None else min(0, top - 999)
+    if top is None:
         return start + n
-    span = math.floor(high) - room - start + 1
+    span = top - start + 1
     return start + n % span if span > 0 else start
 
 
@@ -57,11 +60,22 @@ def uuid_text(n: int) -> str:
 FIELDS: list[str] = {{ spec | names_where | py_list }}
 REQUIRED: list[str] = {{ spec | names_where("required") | py_list }}
 OPTIONAL: list[str] = {{ spec | names_where("optional") | py_list }}
+NOT_NULL: list[str] = {{ spec | names_where("optional", False) | py_list }}
 UNIQUE: list[str] = {{ spec | names_where("unique") | py_list }}
+# Unique fields that many documents may leave out (their index is sparse).
+OPTIONAL_UNIQUE: list[str] = {{ spec | names_where("optional_unique") | py_list }}
 # Fields the list can be sorted on, besides id.
-SORTABLE: list[str] = {{ spec | names_where("indexed") | py_list }}
+SORTABLE: list[str] = {{ spec | names_where("sortable") | py_list }}
+# List fields with `!index`: filtered through a multikey index, not sortable.
+MULTIKEY: list[str] = {{ spec | names_where("multikey") | py_list }}
+LISTS: list[str] = {{ spec | names_where("type", "list") | py_list }}
 DECIMALS: list[str] = {{ spec | names_where("type", "decimal") | py_list }}
 DATETIMES: list[str] = {{ spec | names_where("type", "datetime") | py_list }}
+# Fields (or list items) of each type.
+INTEGERS: list[str] = {{ spec | names_where("scalar", "int") | py_list }}
+DECIMAL_VALUES: list[str] = {{ spec | names_where("scalar", "decimal") | py_list }}
+EMAILS: list[str] = {{ spec | names_where("scalar", "email") | py_list }}
+CALENDAR: list[str] = {{ spec | names_where("calendar") | py_list }}
 {%- set defaults = fields | selectattr("default", "ne", none) | list %}
 # Fields left out of a create body to test their default, with the value the API returns.
 {%- if defaults %}
@@ -98,6 +112,19 @@ BAD_FILTERS: dict[str, str] = {
     "{{ field.name }}": {{ field.bad_filter }},
 {%- endfor %}
 }
+{%- set miswritten = fields | selectattr("miswritten_filters") | list %}
+# Query values pydantic alone would accept, written other than the README documents.
+{%- if miswritten %}
+MISWRITTEN_FILTERS: list[tuple[str, str]] = [
+{%- for field in miswritten %}
+{%- for value in field.miswritten_filters %}
+    ("{{ field.name }}", {{ value }}),
+{%- endfor %}
+{%- endfor %}
+]
+{%- else %}
+MISWRITTEN_FILTERS: list[tuple[str, str]] = []
+{%- endif %}
 
 
 def new_{{ cookiecutter.resource_name }}(n: int = 0) -> dict[str, Any]:
@@ -107,6 +134,12 @@ def new_{{ cookiecutter.resource_name }}(n: int = 0) -> dict[str, Any]:
         "{{ field.name }}": {{ field.sample("n") }},
 {%- endfor %}
     }
+
+
+def none_declared(what: str, arity: int = 1) -> list[Any]:
+    """A single skipped case, so a spec without `what` says why nothing ran."""
+    skip = pytest.mark.skip(reason=f"the spec declares no {what}")
+    return [pytest.param(*[None] * arity, marks=skip)]
 
 
 def as_query_value(value: Any) -> str:
@@ -139,3 +172,48 @@ def problem(response: HTTPResponse) -> dict[str, Any]:
 
 def error_paths(response: HTTPResponse) -> set[str]:
     return {error["path"] for error in problem(response)["errors"]}
+
+
+class RawResponse:
+    """One HTTP/1.1 response read off a socket: status, headers (lower-case names), body."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def problem(self) -> dict[str, Any]:
+        assert self.headers.get("content-type") == "application/problem+json", self.headers
+        body: dict[str, Any] = json.loads(self.body)
+        assert body["status"] == self.status
+        return body
+
+
+async def read_response(reader: asyncio.StreamReader) -> RawResponse:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines if line)
+    }
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return RawResponse(int(status_line.split()[1]), headers, body)
+
+
+async def raw_exchange(base_url: str, *parts: bytes, pause: float = 0.0) -> RawResponse:
+    """Send bytes exactly as given (what a client library refuses to send); read the reply.
+
+    With `pause`, the parts are sent that many seconds apart, like a slow client.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        async with asyncio.timeout(30):
+            for index, part in enumerate(parts):
+                if index and pause:
+                    await asyncio.sleep(pause)
+                writer.write(part)
+                await writer.drain()
+            return await read_response(reader)
+    finally:
+        writer.close()

@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.database import CODEC_OPTIONS
 from {{ cookiecutter.package_name }}.models import (
     {{ cookiecutter.resource_name | pascal }}Create,
     {{ cookiecutter.resource_name | pascal }}Public,
-    exact_decimals,
+    json_body,
 )
 
 
@@ -50,7 +50,7 @@ def test_decimal_is_read_from_a_string_or_number_and_returned_as_a_string(
     ):
         body: dict[str, Any] = {**new_{{ cookiecutter.resource_name }}(1), field: "PLACEHOLDER"}
         text = json.dumps(body).replace('"PLACEHOLDER"', sent)
-        created = {{ cookiecutter.resource_name | pascal }}Create.model_validate_json(exact_decimals(text))
+        created = {{ cookiecutter.resource_name | pascal }}Create.model_validate_json(json_body(text.encode()))
         assert getattr(created, field) == Decimal(expected)
         document = {"_id": bson.ObjectId(), **created.model_dump()}
         public = {{ cookiecutter.resource_name | pascal }}Public.from_document(document)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -16,16 +17,23 @@ from support import (
     OPTIONAL,
     REQUIRED,
     WRONG_TYPES,
+    ServeApp,
     error_paths,
     fetch,
     new_{{ cookiecutter.resource_name }},
+    none_declared,
     problem,
     send_json,
 )
 from tornado.httpclient import HTTPResponse
 
-from {{ cookiecutter.package_name }}.context import ApiContext
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
+from {{ cookiecutter.package_name }}.database import close, connect
+from {{ cookiecutter.package_name }}.repository import (
+    UNIQUE_FIELDS,
+    {{ cookiecutter.resource_name | pascal }}Repository,
+)
+from {{ cookiecutter.package_name }}.settings import Settings
 
 PATH = "/{{ cookiecutter.collection_name }}"
 
@@ -65,7 +73,7 @@ async def test_unknown_route_is_404(base_url: str) -> None:
 async def test_wrong_method_is_405_with_allow(base_url: str) -> None:
     response = await fetch(f"{base_url}{PATH}", "DELETE")
     assert response.code == 405
-    assert response.headers["Allow"] == "GET, POST"
+    assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
     assert problem(response)["title"] == "Method Not Allowed"
 
 
@@ -93,7 +101,7 @@ async def test_wrong_type_is_422_naming_the_field(base_url: str, field: str) -> 
     assert error_paths(response) == {field}
 
 
-@pytest.mark.parametrize("field", REQUIRED)
+@pytest.mark.parametrize("field", REQUIRED or none_declared("required field"))
 async def test_missing_required_field_is_422(base_url: str, field: str) -> None:
     body = new_{{ cookiecutter.resource_name }}(1)
     del body[field]
@@ -136,7 +144,9 @@ async def test_empty_patch_is_422(base_url: str) -> None:
     assert problem(response)["errors"][0]["message"] == "name a field to change"
 
 
-@pytest.mark.parametrize("field", [name for name in FIELDS if name not in OPTIONAL])
+@pytest.mark.parametrize(
+    "field", [name for name in FIELDS if name not in OPTIONAL] or none_declared("required field")
+)
 async def test_patch_cannot_null_a_field_that_is_not_optional(base_url: str, field: str) -> None:
     created = await create(base_url)
     response = await send_json(f"{base_url}{PATH}/{created['id']}", "PATCH", {field: None})
@@ -207,7 +217,7 @@ async def test_request_id_is_echoed_or_generated(base_url: str) -> None:
     assert given.headers["X-Request-ID"] == "abc-123"
     generated = await fetch(f"{base_url}/healthz", headers={"X-Request-ID": "bad id!"})
     assert len(generated.headers["X-Request-ID"]) == 32
-    assert generated.headers["X-Request-ID"] != "bad id"
+    assert generated.headers["X-Request-ID"] != "bad id!"
 
 
 async def test_client_hanging_up_mid_body_is_not_left_in_flight(
@@ -226,3 +236,82 @@ async def test_client_hanging_up_mid_body_is_not_left_in_flight(
     writer.close()
     await writer.wait_closed()
     assert await context.in_flight.wait_idle(5), "the abandoned request is still counted"
+
+
+async def test_concurrent_requests_to_a_dead_database_all_end_within_the_timeout(
+    unresponsive_base_url: str, unresponsive_settings: Settings
+) -> None:
+    """Motor queues operations on threads before its clock starts; the deadline still holds."""
+    started = time.monotonic()
+    responses = await asyncio.gather(
+        *(fetch(f"{unresponsive_base_url}{PATH}?limit={n + 1}") for n in range(16))
+    )
+    elapsed = time.monotonic() - started
+    assert {response.code for response in responses} == {503}
+    assert all(response.headers["Retry-After"] == "1" for response in responses)
+    budget = unresponsive_settings.mongodb_timeout_ms / 1000 + 1.0
+    assert elapsed < budget, f"16 requests took {elapsed:.1f}s; the budget is {budget:.1f}s"
+
+
+async def test_writes_wait_for_the_unique_indexes(
+    serve_app: ServeApp,
+    context: ApiContext,
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+) -> None:
+    base_url = serve_app(dataclasses.replace(context, readiness=Readiness(indexes_ready=False)))
+    response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
+    if UNIQUE_FIELDS:
+        assert response.code == 503
+        assert await {{ cookiecutter.collection_name }}.collection.count_documents({}) == 0
+    else:  # nothing to guard: writes need no index
+        assert response.code == 201
+    assert (await fetch(f"{base_url}/readyz")).code == 503
+
+
+async def test_a_stored_document_that_breaks_the_model_is_skipped_not_a_500(
+    base_url: str,
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    good = await create(base_url)
+    foreign = {FIELDS[0]: {"written": "by another service"}}
+    bad = await {{ cookiecutter.collection_name }}.collection.insert_one(foreign)
+    with caplog.at_level(logging.WARNING):
+        response = await fetch(f"{base_url}{PATH}")
+    assert response.code == 200
+    assert json.loads(response.body)["{{ cookiecutter.collection_name }}"] == [good]
+    assert any(str(bad.inserted_id) in record.getMessage() for record in caplog.records)
+
+
+async def test_responses_ask_clients_to_reconnect_while_draining(
+    serve_app: ServeApp, context: ApiContext
+) -> None:
+    readiness = Readiness(indexes_ready=True)
+    base_url = serve_app(dataclasses.replace(context, readiness=readiness))
+    readiness.draining = True
+    response = await fetch(f"{base_url}/healthz")
+    assert response.code == 200
+    assert response.headers["Connection"] == "close"
+    assert (await fetch(f"{base_url}/readyz")).code == 503
+
+
+async def test_the_client_enforces_the_timeout_on_every_operation(settings: Settings) -> None:
+    """`timeoutMS` bounds each operation on a live server, not only connecting to one."""
+    client = connect(settings.model_copy(update={"mongodb_timeout_ms": 1234}))
+    options: Any = client.options  # Motor's stubs type it as a method; it is the same object
+    try:
+        assert options.timeout == 1.234
+        assert options.server_selection_timeout == 1.234
+        assert options.pool_options.connect_timeout == 1.234
+    finally:
+        await close(client)
+
+
+async def test_finished_and_failed_requests_leave_nothing_in_flight(
+    base_url: str, context: ApiContext
+) -> None:
+    await create(base_url)
+    await fetch(f"{base_url}{PATH}/{'0' * 24}")
+    await post_raw(base_url, b"{")
+    assert context.in_flight.count == 0
+    assert await context.in_flight.wait_idle(0.1)

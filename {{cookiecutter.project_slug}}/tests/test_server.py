@@ -1,7 +1,9 @@
-"""The real process: configuration errors, and graceful shutdown with a request in flight."""
+"""The real process: configuration errors, start-up without the database, workers, shutdown."""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import json
 import os
 import queue
@@ -13,13 +15,25 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from support import new_{{ cookiecutter.resource_name }}
+from pymongo import MongoClient
+from support import SORTABLE, UNIQUE, new_{{ cookiecutter.resource_name }}
+from tornado.httpserver import HTTPServer
 
+from {{ cookiecutter.package_name }}.app import make_app
+from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document
+from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.server import Listener
 from {{ cookiecutter.package_name }}.settings import Settings
 
 DEADLINE = 20.0
+PATH = "/{{ cookiecutter.collection_name }}"
+# What a request may take beyond MONGODB_TIMEOUT_MS on a busy test machine.
+MARGIN = 3.0
+INDEXED = UNIQUE + SORTABLE
 
 
 class ServerProcess:
@@ -56,6 +70,9 @@ class ServerProcess:
                 return match
         pytest.fail(f"no log line matching {pattern!r}; log so far:\n{''.join(self.log)}")
 
+    def port(self) -> int:
+        return int(self.wait_for(r"listening on http://127\.0\.0\.1:(\d+)")[1])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
@@ -69,20 +86,12 @@ StartServer = Callable[..., ServerProcess]
 
 
 @pytest.fixture
-def start_server(settings: Settings) -> Iterator[StartServer]:
+def start_process() -> Iterator[StartServer]:
+    """Start the service with exactly the environment given; every one is killed afterwards."""
     started: list[ServerProcess] = []
 
     def start(**env: str) -> ServerProcess:
-        server = ServerProcess(
-            {
-                "MONGODB_URI": settings.mongodb_uri,
-                "MONGODB_DATABASE": settings.mongodb_database,
-                "HOST": "127.0.0.1",
-                "PORT": "0",
-                "LOG_LEVEL": "INFO",
-                **env,
-            }
-        )
+        server = ServerProcess({"HOST": "127.0.0.1", "PORT": "0", "LOG_LEVEL": "INFO", **env})
         started.append(server)
         return server
 
@@ -91,12 +100,48 @@ def start_server(settings: Settings) -> Iterator[StartServer]:
         server.stop()
 
 
+@pytest.fixture
+def start_server(settings: Settings, start_process: StartServer) -> StartServer:
+    """Start the service against the test database."""
+
+    def start(**env: str) -> ServerProcess:
+        return start_process(
+            MONGODB_URI=settings.mongodb_uri, MONGODB_DATABASE=settings.mongodb_database, **env
+        )
+
+    return start
+
+
+def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
+    """One request on its own connection: status, headers and JSON body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
+    try:
+        payload = None if body is None else json.dumps(body)
+        headers = {} if body is None else {"Content-Type": "application/json"}
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+        return response.status, dict(response.headers), json.loads(raw) if raw else None
+    finally:
+        connection.close()
+
+
+def wait_until_ready(port: int) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while call(port, "GET", "/readyz")[0] != 200:
+        if time.monotonic() > deadline:
+            pytest.fail("/readyz did not report ready in time")
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [
         ({"PORT": "eighty"}, "PORT"),
         ({"WORKERS": "0"}, "WORKERS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"MONGODB_DATABASE": "a.b"}, "MONGODB_DATABASE"),
+        ({"MONGODB_URI": "mongodb://h:99999"}, "MONGODB_URI"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_line(env: dict[str, str], named: str) -> None:
@@ -115,10 +160,136 @@ def test_bad_configuration_stops_start_up_with_one_line(env: dict[str, str], nam
     assert named in lines[0]
 
 
+def test_port_in_use_stops_start_up_with_one_line(settings: Settings) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        result = subprocess.run(
+            [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
+            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(taken.getsockname()[1])},
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot listen on 127.0.0.1:" in lines[0]
+
+
+@pytest.fixture(params=["refused", "unresponsive"])
+def missing_database_uri(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database address where nothing listens, or where a server accepts and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # held, not listening: connections are refused
+        if request.param == "unresponsive":
+            sock.listen(64)
+        yield f"mongodb://127.0.0.1:{sock.getsockname()[1]}/?directConnection=true"
+
+
+@pytest.mark.skipif(not INDEXED, reason="the spec declares no index")
+def test_service_starts_without_its_database_and_answers_503(
+    start_process: StartServer, missing_database_uri: str
+) -> None:
+    server = start_process(
+        MONGODB_URI=missing_database_uri, MONGODB_TIMEOUT_MS="500", SHUTDOWN_DELAY_SECONDS="0"
+    )
+    port = server.port()
+    assert call(port, "GET", "/healthz")[0] == 200
+    status, _, body = call(port, "GET", "/readyz")
+    assert (status, body) == (503, {"status": "creating indexes"})
+    for method, body in (("GET", None), ("POST", new_{{ cookiecutter.resource_name }}(1))):
+        started = time.monotonic()
+        status, _, _ = call(port, method, PATH, body)
+        assert status == 503, method
+        assert time.monotonic() - started < 0.5 + MARGIN, method
+    server.wait_for(r"indexes on \w+ not created: the database is unavailable .*; retry in")
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=DEADLINE) == 0
+
+
+@pytest.mark.skipif(not UNIQUE, reason="the spec declares no unique field")
+def test_duplicates_hold_back_the_unique_index_with_one_error_line_until_removed(
+    settings: Settings, start_process: StartServer
+) -> None:
+    name = f"{settings.mongodb_database}_duplicates"
+    client: MongoClient[dict[str, Any]] = MongoClient(settings.mongodb_uri)
+    with client:
+        collection = client[name]["{{ cookiecutter.collection_name }}"]
+        try:
+            collection.insert_many([new_{{ cookiecutter.resource_name }}(1) for _ in range(2)])
+            server = start_process(
+                MONGODB_URI=settings.mongodb_uri,
+                MONGODB_DATABASE=name,
+                SHUTDOWN_DELAY_SECONDS="0",
+            )
+            port = server.port()
+            failure = server.wait_for(r"ERROR .*indexes on \w+ not created: ").string
+            assert UNIQUE[0] in failure, failure
+            status, _, body = call(port, "GET", "/readyz")
+            assert (status, body) == (503, {"status": "creating indexes"})
+
+            collection.delete_many({})
+            server.wait_for(r"indexes on \w+ are in place")
+            wait_until_ready(port)
+        finally:
+            client.drop_database(name)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=DEADLINE) == 0
+    assert not any("Traceback" in line for line in server.log), "".join(server.log)
+
+
+def test_a_killed_worker_is_logged_and_replaced(
+    settings: Settings, start_process: StartServer
+) -> None:
+    server = start_process(
+        MONGODB_URI=settings.mongodb_uri,
+        MONGODB_DATABASE=settings.mongodb_database,
+        WORKERS="2",
+        SHUTDOWN_DELAY_SECONDS="0",
+    )
+    pattern = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
+    first, second = server.wait_for(pattern), server.wait_for(pattern)
+    port = int(first[1])
+    victim = int(first[2])
+
+    os.kill(victim, signal.SIGKILL)
+    server.wait_for(rf"worker {victim} was killed by SIGKILL; starting a replacement")
+    replacement = server.wait_for(pattern)
+    assert int(replacement[2]) not in {victim, int(second[2])}
+    assert all(call(port, "GET", "/healthz")[0] == 200 for _ in range(20))
+
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=DEADLINE) == 0
+    server.wait_for(r"all workers stopped")
+
+
+def test_sigterm_reports_not_ready_but_keeps_serving_for_the_delay(
+    start_server: StartServer,
+) -> None:
+    server = start_server(SHUTDOWN_DELAY_SECONDS="60")
+    port = server.port()
+    wait_until_ready(port)
+
+    server.process.send_signal(signal.SIGTERM)
+    server.wait_for(r"draining: /readyz answers 503")
+    status, _, body = call(port, "GET", "/readyz")
+    assert (status, body) == (503, {"status": "shutting down"})
+    status, headers, _ = call(port, "POST", PATH, new_{{ cookiecutter.resource_name }}(901))
+    assert status == 201
+    assert headers["Connection"] == "close"
+    assert server.process.poll() is None
+
+    # SIGINT is someone at a terminal: the rest of the delay is skipped.
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=DEADLINE) == 0
+    server.wait_for(r"stopped")
+
+
 def test_sigterm_lets_the_in_flight_request_finish(start_server: StartServer) -> None:
-    server = start_server(SHUTDOWN_GRACE_SECONDS="10")
-    port = int(server.wait_for(r"listening on http://127\.0\.0\.1:(\d+)")[1])
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(1)).encode()
+    server = start_server(SHUTDOWN_GRACE_SECONDS="10", SHUTDOWN_DELAY_SECONDS="0")
+    port = server.port()
+    wait_until_ready(port)
+    body = json.dumps(new_{{ cookiecutter.resource_name }}(902)).encode()
 
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as connection:
         connection.sendall(
@@ -143,3 +314,41 @@ def test_sigterm_lets_the_in_flight_request_finish(start_server: StartServer) ->
     assert response.startswith(b"HTTP/1.1 201"), response
     assert server.process.wait(timeout=DEADLINE) == 0
     server.wait_for(r"stopped")
+
+
+async def test_closing_the_listener_serves_the_connections_in_its_backlog(
+    settings: Settings, client: AsyncMongoClient[Document]
+) -> None:
+    context = ApiContext(
+        settings=settings,
+        client=client,
+        {{ cookiecutter.collection_name }}={{ cookiecutter.resource_name | pascal }}Repository(client, settings),
+    )
+    server = HTTPServer(make_app(context))
+    listening = socket.create_server(("127.0.0.1", 0), backlog=16)
+    listening.setblocking(False)
+    listener = Listener(server, [listening])
+    # The event loop does not run until the close: these connections wait in the backlog.
+    connections = [
+        socket.create_connection(listening.getsockname(), timeout=DEADLINE) for _ in range(3)
+    ]
+    for connection in connections:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+
+    queued = listener.close()
+
+    assert len(queued) == len(connections)
+    assert listening.fileno() == -1
+    loop = asyncio.get_running_loop()
+    for connection in connections:
+        response = await loop.run_in_executor(None, _read_until_closed, connection)
+        assert response.startswith(b"HTTP/1.1 200"), response
+    await server.close_all_connections()
+
+
+def _read_until_closed(connection: socket.socket) -> bytes:
+    with connection:
+        response = b""
+        while chunk := connection.recv(65536):
+            response += chunk
+        return response

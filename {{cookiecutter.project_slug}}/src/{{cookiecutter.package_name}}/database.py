@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -96,10 +97,17 @@ async def ping(client: AsyncMongoClient[Document]) -> None:
     await client.admin.command("ping")
 
 
+# How long past `timeoutMS` a call may run before it is abandoned: the driver's own clock
+# starts only once it runs the operation, and Motor first queues it for a thread.
+_TIMEOUT_MARGIN_SECONDS = 0.1
+
+
 @asynccontextmanager
-async def unavailable_as_503() -> AsyncIterator[None]:
-    """Turn the driver's connection and timeout errors into the API's 503."""
+async def unavailable_as_503(settings: Settings) -> AsyncIterator[None]:
+    """Turn the driver's connection and timeout errors into the API's 503, on time."""
+    deadline = settings.mongodb_timeout_ms / 1000 + _TIMEOUT_MARGIN_SECONDS
     try:
-        yield
-    except (ConnectionFailure, ExecutionTimeout) as error:
+        async with asyncio.timeout(deadline):
+            yield
+    except (ConnectionFailure, ExecutionTimeout, TimeoutError) as error:
         raise DatabaseUnavailable() from error

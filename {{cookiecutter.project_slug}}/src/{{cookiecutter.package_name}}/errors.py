@@ -19,6 +19,13 @@ class ApiError(HTTPError):
         self.errors = errors
 
 
+class MalformedBody(ApiError):
+    """400: the body is not one well-formed JSON object."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(400, detail)
+
+
 class NotFound(ApiError):
     def __init__(self, detail: str) -> None:
         super().__init__(404, detail)

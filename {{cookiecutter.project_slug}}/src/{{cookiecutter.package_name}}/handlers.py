@@ -24,6 +24,7 @@ from {{ cookiecutter.package_name }}.database import (
 )
 from {{ cookiecutter.package_name }}.errors import (
     ApiError,
+    DatabaseUnavailable,
     NotFound,
     Unprocessable,
 )
@@ -33,12 +34,18 @@ from {{ cookiecutter.package_name }}.models import (
     {{ cookiecutter.resource_name | pascal }}Public,
     {{ cookiecutter.resource_name | pascal }}Query,
     {{ cookiecutter.resource_name | pascal }}Replace,
-    exact_decimals,
+    json_body,
 )
 from {{ cookiecutter.package_name }}.pagination import (
     InvalidCursor,
     decode_cursor,
     encode_cursor,
+    signing_keys,
+)
+from {{ cookiecutter.package_name }}.repository import (
+    UNIQUE_FIELDS,
+    Versions,
+    version_tag,
 )
 
 log = logging.getLogger(__name__)
@@ -47,19 +54,28 @@ Body = TypeVar("Body", bound=BaseModel)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# A body over MAX_BODY_BYTES is read and thrown away up to this size, so that a client that
+# sends all of it before reading (no `Expect: 100-continue`) gets the 413, not a reset.
+_DISCARD_LIMIT = 64 * 1024 * 1024
 
 
 @stream_request_body
 class ApiHandler(RequestHandler):
     """JSON in and out, problem+json errors, a request id, and bodies read within a size limit.
 
-    Streaming the body lets `prepare` refuse an oversized or non-JSON body before reading it.
+    Streaming the body lets `prepare` check its framing, size and type before reading it.
+    A refused body is still read (and dropped) unless the client waits for `100 Continue`,
+    because closing a connection with unread data resets it before the client reads why.
     """
 
     def initialize(self, context: ApiContext) -> None:
         self.context = context
         self._chunks: list[bytes] = []
+        self._received = 0
+        self._refusal: ApiError | None = None
         self._counted = False
 
     @cached_property
@@ -73,19 +89,63 @@ class ApiHandler(RequestHandler):
     def prepare(self) -> None:
         self.context.in_flight.started()
         self._counted = True
-        if self.request.method not in _BODY_METHODS:
-            return
+        if self.context.readiness.draining:
+            self.set_header("Connection", "close")  # the client reconnects elsewhere
+        declared = self._declared_length()
         limit = self.context.settings.max_body_bytes
-        declared = self.request.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise ApiError(413, f"The body is larger than the limit of {limit} bytes.")
-        if isinstance(self.request.connection, HTTP1Connection):
-            self.request.connection.set_max_body_size(limit)
+        if self.request.method not in _BODY_METHODS:
+            if declared is not None and declared > limit:
+                raise _too_large(limit)
+            return
+        if declared is not None and declared > _DISCARD_LIMIT:
+            raise _too_large(limit)
+        connection = self.request.connection
+        if (declared is None or declared > limit) and isinstance(connection, HTTP1Connection):
+            connection.set_max_body_size(_DISCARD_LIMIT)
         media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if not _JSON_MEDIA.match(media_type):
-            raise ApiError(415, "Send the body as application/json.")
+        if declared is not None and declared > limit:
+            self._refuse(_too_large(limit))
+        elif not _JSON_MEDIA.match(media_type):
+            self._refuse(ApiError(415, "Send the body as application/json."))
+        elif UNIQUE_FIELDS and not self.context.readiness.indexes_ready:
+            self._refuse(DatabaseUnavailable())
+
+    def _declared_length(self) -> int | None:
+        """The body's Content-Length; a 400 for framing headers Tornado would refuse."""
+        headers = self.request.headers
+        encoding = headers.get("Transfer-Encoding")
+        length = headers.get("Content-Length")
+        # Tornado accepts a repeated, identical Content-Length ("5, 5"), so this does too.
+        lengths = {piece.strip() for piece in (length or "").split(",")}
+        bad_length = length is not None and (
+            len(lengths) != 1 or not _DIGITS.match(next(iter(lengths)))
+        )
+        bad_encoding = encoding is not None and (
+            encoding.strip().lower() != "chunked" or length is not None
+        )
+        if bad_length or bad_encoding:
+            # Answer here, and keep Tornado from reading a body it cannot delimit.
+            headers.pop("Content-Length", None)
+            headers.pop("Transfer-Encoding", None)
+            raise ApiError(400, "The Content-Length or Transfer-Encoding header is malformed.")
+        if length is None:
+            return None
+        digits = length.split(",")[0].strip()
+        return int(digits) if len(digits) <= 15 else _DISCARD_LIMIT + 1
+
+    def _refuse(self, error: ApiError) -> None:
+        """Answer `error` now if the client awaits `100 Continue`, else once the body is in."""
+        if self.request.headers.get("Expect", "").lower() == "100-continue":
+            raise error
+        self._refusal = error
 
     def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._refusal is None and self._received > self.context.settings.max_body_bytes:
+            self._refusal = _too_large(self.context.settings.max_body_bytes)
+        if self._refusal is not None:
+            self._chunks.clear()
+            return
         self._chunks.append(chunk)
 
     def on_finish(self) -> None:
@@ -101,13 +161,23 @@ class ApiHandler(RequestHandler):
             self._counted = False
             self.context.in_flight.finished()
 
+    async def head(self, *args: str) -> None:
+        """GET without the body: Tornado drops it and keeps the headers."""
+        result = self.get(*args)
+        if result is not None:
+            await result
+
+    def options(self, *args: str) -> None:
+        self.set_header("Allow", ", ".join(self.SUPPORTED_METHODS))
+        self.set_status(204)
+        self.finish()
+
     def parse_body(self, model: type[Body]) -> Body:
+        if self._refusal is not None:
+            raise self._refusal
+        text = json_body(b"".join(self._chunks))
         try:
-            text = b"".join(self._chunks).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ApiError(400, "The body is not valid UTF-8.") from None
-        try:
-            return model.model_validate_json(exact_decimals(text))
+            return model.model_validate_json(text)
         except ValidationError as error:
             if any(detail["type"] == "json_invalid" for detail in error.errors()):
                 raise ApiError(400, "The body is not valid JSON.") from None
@@ -116,6 +186,8 @@ class ApiHandler(RequestHandler):
     def parse_query(self, model: type[Body]) -> Body:
         arguments: dict[str, str] = {}
         for name, values in self.request.query_arguments.items():
+            if name.startswith("_"):
+                continue  # cache-busters such as `_=1700000000`
             if len(values) > 1:
                 raise Unprocessable(
                     "The query is invalid.",
@@ -147,6 +219,8 @@ class ApiHandler(RequestHandler):
             problem["detail"] = error.detail
             if error.errors:
                 problem["errors"] = error.errors
+            if status_code == 503:
+                self.set_header("Retry-After", "1")
         elif status_code == 405:
             allowed = ", ".join(self.SUPPORTED_METHODS)
             self.set_header("Allow", allowed)
@@ -185,6 +259,10 @@ class ApiHandler(RequestHandler):
         )
 
 
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"The body is larger than the limit of {limit} bytes.")
+
+
 def _missing(id_text: str) -> NotFound:
     return NotFound(f"No {{ cookiecutter.resource_name }} with id {id_text!r}.")
 
@@ -200,15 +278,20 @@ def _public(document: Document) -> {{ cookiecutter.resource_name | pascal }}Publ
     return {{ cookiecutter.resource_name | pascal }}Public.from_document(document)
 
 
+def _entity_tag(document: Document) -> str:
+    return f'"{version_tag(document)}"'
+
+
 class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
     """`/{{ cookiecutter.collection_name }}`: list with filters and keyset pagination, or create."""
 
-    SUPPORTED_METHODS = ("GET", "POST")
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 
     async def get(self) -> None:
         query = self.parse_query({{ cookiecutter.resource_name | pascal }}Query)
+        keys = signing_keys(self._cursor_secret)
         try:
-            after = decode_cursor(query.after, query.sort) if query.after else None
+            after = decode_cursor(query.after, query.sort, keys) if query.after else None
         except InvalidCursor:
             raise Unprocessable(
                 "The query is invalid.",
@@ -223,35 +306,71 @@ class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
         )
         page = documents[: query.limit]
         more = len(documents) > query.limit
-        items = [_public(document).model_dump(mode="json") for document in page]
         self.send_json(
             {
-                "{{ cookiecutter.collection_name }}": items,
-                "next": encode_cursor(query.sort, page[-1]) if more else None,
+                "{{ cookiecutter.collection_name }}": [item for item in map(_readable, page) if item is not None],
+                "next": encode_cursor(query.sort, page[-1], keys) if more else None,
             }
         )
 
+    @property
+    def _cursor_secret(self) -> str | None:
+        secret = self.context.settings.cursor_secret
+        return secret.get_secret_value() if secret else None
+
     async def post(self) -> None:
-        document = self.parse_body({{ cookiecutter.resource_name | pascal }}Create).model_dump()
-        document["_id"] = await self.context.{{ cookiecutter.collection_name }}.insert(document)
+        body = self.parse_body({{ cookiecutter.resource_name | pascal }}Create).model_dump()
+        document = await self.context.{{ cookiecutter.collection_name }}.insert(body)
         self.set_header("Location", f"/{{ cookiecutter.collection_name }}/{document['_id']}")
+        self.set_header("ETag", _entity_tag(document))
         self.send_json(_public(document), status=201)
 
 
-class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
-    """`/{{ cookiecutter.collection_name }}/<id>`: read, replace, update or delete one {{ cookiecutter.resource_name }}."""
+def _readable(document: Document) -> dict[str, Any] | None:
+    """A stored document as JSON, or None (logged) when it no longer fits the model.
 
-    SUPPORTED_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+    Documents written by an older version or another service are skipped, so one of them
+    cannot turn every page that holds it into an error.
+    """
+    try:
+        return _public(document).model_dump(mode="json")
+    except ValidationError as error:
+        log.warning(
+            "skipping {{ cookiecutter.resource_name }} %s: stored document does not match the model: %s",
+            document.get("_id"),
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()),
+        )
+        return None
+
+
+class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
+    """`/{{ cookiecutter.collection_name }}/<id>`: read, replace, update or delete one {{ cookiecutter.resource_name }}.
+
+    Its ETag is the stored version, so `If-None-Match` gives 304 and `If-Match` makes a
+    write conditional (412 when another write came first), each in one round trip.
+    """
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    def initialize(self, context: ApiContext) -> None:
+        super().initialize(context)
+        self._etag: str | None = None
+
+    def compute_etag(self) -> str | None:
+        return self._etag
 
     async def get(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         document = await self.context.{{ cookiecutter.collection_name }}.get(_object_id({{ cookiecutter.resource_name }}_id))
-        self.send_json(_public(self._found(document, {{ cookiecutter.resource_name }}_id)))
+        document = self._found(document, {{ cookiecutter.resource_name }}_id, None)
+        self._etag = _entity_tag(document)
+        self.send_json(_public(document))
 
     async def put(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         id_ = _object_id({{ cookiecutter.resource_name }}_id)
         replacement = self.parse_body({{ cookiecutter.resource_name | pascal }}Replace).model_dump()
-        document = await self.context.{{ cookiecutter.collection_name }}.replace(id_, replacement)
-        self.send_json(_public(self._found(document, {{ cookiecutter.resource_name }}_id)))
+        versions = self._if_match()
+        document = await self.context.{{ cookiecutter.collection_name }}.replace(id_, replacement, versions)
+        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, versions))
 
     async def patch(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         id_ = _object_id({{ cookiecutter.resource_name }}_id)
@@ -261,35 +380,61 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
                 "The body is invalid.",
                 [{"path": "(body)", "message": "name a field to change", "type": "empty"}],
             )
-        document = await self.context.{{ cookiecutter.collection_name }}.update(id_, changes)
-        self.send_json(_public(self._found(document, {{ cookiecutter.resource_name }}_id)))
+        versions = self._if_match()
+        document = await self.context.{{ cookiecutter.collection_name }}.update(id_, changes, versions)
+        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, versions))
 
     async def delete(self, {{ cookiecutter.resource_name }}_id: str) -> None:
-        if not await self.context.{{ cookiecutter.collection_name }}.delete(_object_id({{ cookiecutter.resource_name }}_id)):
-            raise _missing({{ cookiecutter.resource_name }}_id)
+        id_ = _object_id({{ cookiecutter.resource_name }}_id)
+        versions = self._if_match()
+        if not await self.context.{{ cookiecutter.collection_name }}.delete(id_, versions):
+            self._found(None, {{ cookiecutter.resource_name }}_id, versions)
         self.set_status(204)
         self.finish()
 
-    @staticmethod
-    def _found(document: Document | None, {{ cookiecutter.resource_name }}_id: str) -> Document:
-        if document is None:
-            raise _missing({{ cookiecutter.resource_name }}_id)
-        return document
+    def _if_match(self) -> Versions:
+        """The versions `If-Match` accepts (strong tags only), or None without the header."""
+        header = self.request.headers.get("If-Match")
+        if header is None or header.strip() == "*":
+            return None if header is None else frozenset({"*"})
+        versions = frozenset(tag for weak, tag in _ENTITY_TAG.findall(header) if not weak)
+        if not versions:
+            raise _changed()
+        return versions
+
+    def _send_written(self, document: Document) -> None:
+        self.set_header("ETag", _entity_tag(document))
+        self.send_json(_public(document))
+
+    def _found(self, document: Document | None, id_text: str, versions: Versions) -> Document:
+        """The document; else 412 if the request named versions (RFC 9110), else 404."""
+        if document is not None:
+            return document
+        if versions is not None:
+            raise _changed()
+        raise _missing(id_text)
+
+
+def _changed() -> ApiError:
+    return ApiError(
+        412,
+        "The {{ cookiecutter.resource_name }} does not exist in a version If-Match names; read it again.",
+    )
 
 
 class HealthHandler(ApiHandler):
     """Liveness: the process is up and its event loop answers."""
 
-    SUPPORTED_METHODS = ("GET",)
+    SUPPORTED_METHODS = ("GET", "HEAD", "OPTIONS")
 
     def get(self) -> None:
         self.send_json({"status": "ok"})
 
 
 class ReadinessHandler(ApiHandler):
-    """Readiness: the database answers a ping within a short timeout."""
+    """Readiness: indexes exist, no shutdown has begun, and the database answers a ping."""
 
-    SUPPORTED_METHODS = ("GET",)
+    SUPPORTED_METHODS = ("GET", "HEAD", "OPTIONS")
 
     async def get(self) -> None:
         readiness = self.context.readiness
@@ -310,7 +455,7 @@ class ReadinessHandler(ApiHandler):
 
 
 class OpenApiHandler(ApiHandler):
-    SUPPORTED_METHODS = ("GET",)
+    SUPPORTED_METHODS = ("GET", "HEAD", "OPTIONS")
 
     def initialize(self, context: ApiContext, document: dict[str, Any]) -> None:  # type: ignore[override]
         super().initialize(context)

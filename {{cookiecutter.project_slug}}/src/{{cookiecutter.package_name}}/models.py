@@ -4,6 +4,8 @@ from __future__ import annotations
 
 {{ cookiecutter.fields | model_imports }}
 
+from {{ cookiecutter.package_name }}.errors import MalformedBody
+
 {%- set fields = cookiecutter.fields | parse_fields %}
 {%- set types = cookiecutter.fields | types_used %}
 {%- set default_max_length = 1000 %}
@@ -26,6 +28,50 @@ Url = Annotated[HttpUrl, PlainSerializer(str, return_type=str)]
 {%- if "str" in types %}
 Text = Annotated[str, StringConstraints(max_length={{ default_max_length }})]
 {%- endif %}
+{%- if "email" in types %}
+# email-validator refuses special-use domains (RFC 6761) in any case; the schema says so
+# too, spelling out both cases since JSON Schema patterns have no case-insensitive flag.
+_SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+_SPECIAL_USE = "|".join(
+    "".join(f"[{letter.upper()}{letter}]" for letter in name) for name in _SPECIAL_USE_DOMAINS
+)
+# Addresses are stored lower-cased, so that a unique address is unique in any case.
+Email = Annotated[
+    EmailStr,
+    AfterValidator(str.lower),
+    Field(json_schema_extra={"not": {"pattern": f"[.@]({_SPECIAL_USE})$"}}),
+]
+{%- endif %}
+{%- if "int" in types %}
+# What BSON can store: MongoDB integers are at most 64 bits.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema counts 1.0 as an integer, so the API does; 1.5 and "1" are still refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_whole_number)]
+{%- endif %}
+{%- if "decimal" in types %}
+
+
+def _fits_decimal128(value: Decimal) -> Decimal:
+    """MongoDB stores Decimal128: refuse here (422) what its codec would refuse later (500)."""
+    try:
+        Decimal128(value)
+    except DecimalException:
+        raise ValueError(
+            "does not fit a Decimal128: at most 34 significant digits, exponent -6176..6111"
+        ) from None
+    return value
+
+
+StorableDecimal = Annotated[Decimal, AfterValidator(_fits_decimal128)]
+{%- endif %}
 {%- for field in fields if field.alias %}
 {{ field.alias_definition }}
 {%- endfor %}
@@ -33,28 +79,57 @@ Text = Annotated[str, StringConstraints(max_length={{ default_max_length }})]
 DECIMAL_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("scalar", "decimal") | py_tuple }}
 
 
-def exact_decimals(body: str) -> str:
-    """Rewrite JSON numbers in decimal fields as strings, so none is read through a float."""
-    if not DECIMAL_FIELDS:
-        return body
+def json_body(raw: bytes) -> str:
+    """The body as JSON text pydantic can validate strictly, after the checks it lacks.
+
+    Refused here: invalid UTF-8, duplicate keys (a parser keeps the last, so
+    `{"name": {"$gt": ""}, "name": "a"}` would hide what was sent), NaN and Infinity, and
+    nesting deeper than the parser allows. Numbers in decimal fields are rewritten as
+    strings, so that none is read through a float.
+    """
     try:
-        data = json.loads(body, parse_float=Decimal)
+        text = raw.decode("utf-8")
+        data = json.loads(
+            text,
+            object_pairs_hook=_without_duplicate_keys,
+            parse_constant=_no_constants,
+            parse_float=Decimal if DECIMAL_FIELDS else float,
+        )
+    except UnicodeDecodeError:
+        raise MalformedBody("The body is not valid UTF-8.") from None
+    except RecursionError:
+        raise MalformedBody("The body is nested too deeply.") from None
     except ValueError:
-        return body  # validation reports the malformed JSON
-    if not isinstance(data, dict):
-        return body
-    exact = {key: _json_value(value, key in DECIMAL_FIELDS) for key, value in data.items()}
-    return json.dumps(exact)
+        raise MalformedBody("The body is not valid JSON.") from None
+    if not DECIMAL_FIELDS or not isinstance(data, dict):
+        return text
+    for name in DECIMAL_FIELDS:
+        if name in data:
+            data[name] = _exact(data[name])
+    try:
+        return json.dumps(data, default=float)
+    except RecursionError:
+        raise MalformedBody("The body is nested too deeply.") from None
 
 
-def _json_value(value: Any, exact: bool) -> Any:
+def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        keys = [key for key, _ in pairs]
+        repeated = next(key for key in keys if keys.count(key) > 1)
+        raise MalformedBody(f"The body repeats the key {repeated!r}.")
+    return data
+
+
+def _no_constants(name: str) -> Any:
+    raise MalformedBody(f"The body contains {name}, which is not JSON.")
+
+
+def _exact(value: Any) -> Any:
+    """A decimal field's value with its numbers as strings (list items included)."""
     if isinstance(value, list):
-        return [_json_value(item, exact) for item in value]
-    if isinstance(value, dict):
-        return {key: _json_value(item, exact=False) for key, item in value.items()}
-    if isinstance(value, Decimal):
-        return str(value) if exact else float(value)
-    if exact and isinstance(value, int) and not isinstance(value, bool):
+        return [_exact(item) for item in value]
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
         return str(value)
     return value
 
@@ -76,19 +151,29 @@ class {{ cookiecutter.resource_name | pascal }}Replace({{ cookiecutter.resource_
     """PUT body: the whole {{ cookiecutter.resource_name }}, validated exactly as on create."""
 
 
+# Fields a PATCH may change but not set to null (null unsets optional fields only).
+NOT_NULL_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("optional", False) | py_tuple }}
+
+
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """The OpenAPI document says what PATCH does: no defaults, null for optional fields only."""
+    for name, field_schema in schema["properties"].items():
+        field_schema.pop("default", None)
+        if name in NOT_NULL_FIELDS and "anyOf" in field_schema:
+            choices = [c for c in field_schema.pop("anyOf") if c != {"type": "null"}]
+            field_schema.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
+
+
 class {{ cookiecutter.resource_name | pascal }}Patch(_RequestBody):
     """PATCH body: only the fields to change; required fields may not be set to null."""
+
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
 {% for field in fields %}
     {{ field.name }}: {{ field.annotation }} | None = None
 {%- endfor %}
-{%- set not_null = cookiecutter.fields | names_where("optional", False) %}
-{%- if not_null %}
+{%- if cookiecutter.fields | names_where("optional", False) %}
 
-    @field_validator(
-{%- for name in not_null %}
-        "{{ name }}",
-{%- endfor %}
-    )
+    @field_validator(*NOT_NULL_FIELDS)
     @classmethod
     def _only_optional_fields_may_be_null(cls, value: object) -> object:
         if value is None:
@@ -116,6 +201,30 @@ class {{ cookiecutter.resource_name | pascal }}Public(BaseModel):
         return cls.model_validate({**document, "id": str(document["_id"])})
 
 
+# How a query value must be written. Pydantic alone would also read `?day=0` as 1970-01-01
+# and `?flag=yes` as true; the README documents these forms and nothing else.
+QUERY_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "integer": (re.compile(r"-?[0-9]+"), "an integer, e.g. 42"),
+    "number": (re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"), "a number, e.g. -1.5"),
+    "boolean": (re.compile(r"true|false"), "true or false"),
+    "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "a date as YYYY-MM-DD"),
+    "date-time": (
+        re.compile(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+            r"(Z|[+-][0-9]{2}:[0-9]{2})"
+        ),
+        "an ISO 8601 date-time with a timezone, e.g. 2024-01-31T12:00:00Z",
+    ),
+}
+# The form of each typed query parameter.
+QUERY_PARAMETER_FORMS: dict[str, str] = {
+    "limit": "integer",
+{%- for field in fields if field.query_form %}
+    "{{ field.name }}": "{{ field.query_form }}",
+{%- endfor %}
+}
+
+
 class {{ cookiecutter.resource_name | pascal }}Query(BaseModel):
     """List query parameters: paging, sorting, and an exact-match filter per field."""
 
@@ -131,6 +240,16 @@ class {{ cookiecutter.resource_name | pascal }}Query(BaseModel):
 {%- for field in fields %}
     {{ field.name }}: {{ field.filter_annotation }} | None = None
 {%- endfor %}
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _written_as_documented(cls, value: object, info: ValidationInfo) -> object:
+        form = QUERY_PARAMETER_FORMS.get(info.field_name or "")
+        if form is not None and isinstance(value, str):
+            pattern, description = QUERY_FORMS[form]
+            if not pattern.fullmatch(value):
+                raise ValueError(f"expected {description}")
+        return value
 
     def filters(self) -> Document:
         return self.model_dump(exclude_none=True, exclude={"limit", "after", "sort"})

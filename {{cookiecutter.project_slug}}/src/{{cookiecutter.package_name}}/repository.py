@@ -19,21 +19,42 @@ from {{ cookiecutter.package_name }}.database import (
 from {{ cookiecutter.package_name }}.errors import Conflict
 from {{ cookiecutter.package_name }}.settings import Settings
 
+VERSION = "_v"
+LEGACY_VERSION = "0"
+# The entity tags (`If-Match`) a write is conditioned on: `*` for any, None for no condition.
+Versions = frozenset[str] | None
+
 UNIQUE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("unique") | py_tuple }}
-SORTABLE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("index") | py_tuple }}
+# Optional fields are stored absent, never null: a sparse index lets many documents omit one.
+SPARSE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("optional_unique") | py_tuple }}
+SORTABLE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("sortable") | py_tuple }}
+# A list's index is multikey: it serves "contains" filters, not keyset pages.
+LIST_INDEX_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("multikey") | py_tuple }}
 # Unique indexes make duplicates impossible without a check-then-write race;
 # (field, _id) indexes serve filters and keyset pages sorted on the field.
-INDEXES = [IndexModel([(name, ASCENDING)], unique=True) for name in UNIQUE_FIELDS] + [
-    IndexModel([(name, ASCENDING), ("_id", ASCENDING)]) for name in SORTABLE_FIELDS
+INDEXES = [
+    *(
+        IndexModel([(name, ASCENDING)], unique=True, sparse=name in SPARSE_FIELDS)
+        for name in UNIQUE_FIELDS
+    ),
+    *(IndexModel([(name, ASCENDING), ("_id", ASCENDING)]) for name in SORTABLE_FIELDS),
+    *(IndexModel([(name, ASCENDING)]) for name in LIST_INDEX_FIELDS),
 ]
 
 
 class {{ cookiecutter.resource_name | pascal }}Repository:
-    """The `{{ cookiecutter.collection_name }}` collection, seen through the operations the API needs."""
+    """The `{{ cookiecutter.collection_name }}` collection, seen through the operations the API needs.
+
+    Every write stores a fresh `_v` token in the same round trip: it is the document's ETag,
+    and a write conditioned on a set of versions (`If-Match`) filters on it. Optional fields
+    are stored absent rather than null, so a sparse unique index lets any number of
+    documents leave them out.
+    """
 
     def __init__(self, client: AsyncMongoClient[Document], settings: Settings) -> None:
         database = client[settings.mongodb_database]
         self.collection: AsyncCollection[Document] = database["{{ cookiecutter.collection_name }}"]
+        self.settings = settings
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the API relies on; a no-op when they already exist.
@@ -41,16 +62,17 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
         One command per index: FerretDB 1.24 drops the connection when one createIndexes
         repeats several existing indexes. MongoDB accepts either; this runs at start-up only.
         """
-        async with unavailable_as_503():
+        async with unavailable_as_503(self.settings):
             for index in INDEXES:
                 await self.collection.create_indexes([index])
 
-    async def insert(self, document: Document) -> ObjectId:
-        async with unavailable_as_503():
+    async def insert(self, document: Document) -> Document:
+        """Store a new document; return it as stored, with its `_id` and `_v`."""
+        stored = {**_present(document), VERSION: ObjectId()}
+        async with unavailable_as_503(self.settings):
             with _duplicates_as_409():
-                result = await self.collection.insert_one(document)
-        inserted: ObjectId = result.inserted_id
-        return inserted
+                result = await self.collection.insert_one(stored)
+        return {**stored, "_id": result.inserted_id}
 
     async def find_page(
         self,
@@ -70,32 +92,64 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
             position = _beyond(field, direction, *after)
             query = {"$and": [filters, position]} if filters else position
         order = [(field, direction)] if field == "_id" else [(field, direction), ("_id", direction)]
-        async with unavailable_as_503():
+        async with unavailable_as_503(self.settings):
             cursor = self.collection.find(query).sort(order).limit(limit)
             return await cursor.to_list(length=limit)
 
     async def get(self, id_: ObjectId) -> Document | None:
-        async with unavailable_as_503():
+        async with unavailable_as_503(self.settings):
             return await self.collection.find_one({"_id": id_})
 
-    async def replace(self, id_: ObjectId, document: Document) -> Document | None:
-        async with unavailable_as_503():
+    async def replace(
+        self, id_: ObjectId, document: Document, versions: Versions = None
+    ) -> Document | None:
+        """The replaced document, or None when no document has this id and version."""
+        replacement = {**_present(document), VERSION: ObjectId()}
+        async with unavailable_as_503(self.settings):
             with _duplicates_as_409():
                 return await self.collection.find_one_and_replace(
-                    {"_id": id_}, document, return_document=ReturnDocument.AFTER
+                    _selector(id_, versions), replacement, return_document=ReturnDocument.AFTER
                 )
 
-    async def update(self, id_: ObjectId, changes: Document) -> Document | None:
-        async with unavailable_as_503():
+    async def update(
+        self, id_: ObjectId, changes: Document, versions: Versions = None
+    ) -> Document | None:
+        """Set the given fields (a None unsets one); None when no document matches."""
+        update: Document = {"$set": {**_present(changes), VERSION: ObjectId()}}
+        if removed := {name: "" for name, value in changes.items() if value is None}:
+            update["$unset"] = removed
+        async with unavailable_as_503(self.settings):
             with _duplicates_as_409():
                 return await self.collection.find_one_and_update(
-                    {"_id": id_}, {"$set": changes}, return_document=ReturnDocument.AFTER
+                    _selector(id_, versions), update, return_document=ReturnDocument.AFTER
                 )
 
-    async def delete(self, id_: ObjectId) -> bool:
-        async with unavailable_as_503():
-            result = await self.collection.delete_one({"_id": id_})
+    async def delete(self, id_: ObjectId, versions: Versions = None) -> bool:
+        async with unavailable_as_503(self.settings):
+            result = await self.collection.delete_one(_selector(id_, versions))
         return result.deleted_count == 1
+
+
+def version_tag(document: Document) -> str:
+    """The document's ETag value: its `_v` token ("0" for documents written without one)."""
+    version = document.get(VERSION)
+    return str(version) if isinstance(version, ObjectId) else LEGACY_VERSION
+
+
+def _selector(id_: ObjectId, versions: Versions) -> Document:
+    """The filter for one document, limited to the given version tags unless any will do."""
+    if versions is None or "*" in versions:
+        return {"_id": id_}
+    tokens = [ObjectId(tag) for tag in versions if ObjectId.is_valid(tag) and len(tag) == 24]
+    choices: list[Document] = [{VERSION: {"$in": tokens}}]
+    if LEGACY_VERSION in versions:
+        choices.append({VERSION: {"$exists": False}})
+    return {"_id": id_, "$or": choices}
+
+
+def _present(document: Document) -> Document:
+    """The fields that have a value: optional fields are stored absent, never null."""
+    return {name: value for name, value in document.items() if value is not None}
 
 
 def _beyond(field: str, direction: int, value: Any, last_id: ObjectId) -> Document:

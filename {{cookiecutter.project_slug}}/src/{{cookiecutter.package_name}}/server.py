@@ -1,4 +1,10 @@
-"""Run the application: one process or several sharing a port, with graceful shutdown."""
+"""Run the application: one process or a supervisor of several sharing a port.
+
+The service starts whether or not MongoDB answers (indexes are built as soon as it does),
+and stops without resetting a connection: on SIGTERM it reports not-ready, keeps serving
+for `SHUTDOWN_DELAY_SECONDS`, takes over the connections the kernel already queued, closes
+the listener, and lets the requests in flight finish.
+"""
 
 from __future__ import annotations
 
@@ -6,92 +12,359 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
+import re
 import signal
 import socket
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
+from pymongo.errors import OperationFailure, PyMongoError
 from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
+from tornado.iostream import IOStream
+from tornado.netutil import add_accept_handler, bind_sockets
 
 from {{ cookiecutter.package_name }}.app import make_app
-from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
 from {{ cookiecutter.package_name }}.database import (
     close,
     connect,
 )
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
+from {{ cookiecutter.package_name }}.repository import INDEXES, {{ cookiecutter.resource_name | pascal }}Repository
 from {{ cookiecutter.package_name }}.settings import Settings
 
 log = logging.getLogger(__name__)
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Index creation retries: exponential from the first delay up to the cap, with jitter so
+# that workers and replicas restarted together do not retry in step.
+INDEX_RETRY_FIRST_SECONDS = 0.5
+INDEX_RETRY_CAP_SECONDS = 15.0
+# More worker deaths than this within the window is a crash loop: stop instead of forking.
+WORKER_DEATHS_ALLOWED = 5
+WORKER_DEATH_WINDOW_SECONDS = 60.0
+_INDEX_NAME = re.compile(r"index: (\S+)")
+# The driver appends the topology description or the whole reply.
+_APPENDIX = re.compile(r", (?:Timeout|full error): ")
+# FerretDB starts its messages with "[file.go:123 function]" locations.
+_LOCATIONS = re.compile(r"^(?:\[[^\]]*\] )+")
+# How often shutdown looks whether the last requests have finished.
+_SHUTDOWN_POLL_SECONDS = 0.05
 
-async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
-    """Serve on `sockets` until SIGTERM or SIGINT, then drain in-flight requests and stop."""
+
+class PendingSignals:
+    """Records SIGTERM and SIGINT until the event loop takes them over: none is lost at start-up."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._record)
+
+    def _record(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+
+
+class Listener:
+    """Accepts connections for `server`, and stops without dropping the ones already queued.
+
+    Closing a listening socket resets every connection the kernel accepted into its backlog,
+    so `close()` first hands those to the server, like any other connection.
+    """
+
+    def __init__(self, server: HTTPServer, sockets: list[socket.socket]) -> None:
+        self._server = server
+        self._sockets = sockets
+        self._stop_accepting = [add_accept_handler(sock, self._accepted) for sock in sockets]
+
+    def _accepted(self, connection: socket.socket, address: tuple[str, int]) -> None:
+        self._serve(connection, address)
+
+    def _serve(self, connection: socket.socket, address: tuple[str, int]) -> IOStream:
+        stream = IOStream(connection)
+        self._server.handle_stream(stream, address)
+        return stream
+
+    def close(self) -> list[IOStream]:
+        """Stop accepting, serve what the backlog holds, close the sockets; those connections."""
+        for stop in self._stop_accepting:
+            stop()
+        queued = []
+        for sock in self._sockets:
+            for _ in range(socket.SOMAXCONN):
+                try:
+                    connection, address = sock.accept()
+                except BlockingIOError:
+                    break
+                except ConnectionAbortedError:
+                    continue
+                queued.append(self._serve(connection, address))
+            sock.close()
+        return queued
+
+
+async def create_indexes(context: ApiContext) -> None:
+    """Create the indexes as soon as the database lets us, then mark the service ready.
+
+    Each failed attempt is one log line; the retries back off up to a cap and never stop,
+    because the fix (a database coming up, duplicates removed) happens outside the service.
+    """
+    repository = context.{{ cookiecutter.collection_name }}
+    collection = repository.collection.name
+    delay = INDEX_RETRY_FIRST_SECONDS
+    while True:
+        try:
+            await repository.ensure_indexes()
+        except DatabaseUnavailable as error:
+            reason = _brief(error.__cause__ or error)
+            level, message = logging.WARNING, f"the database is unavailable ({reason})"
+        except OperationFailure as error:
+            level, message = logging.ERROR, _index_failure(error, collection)
+        except PyMongoError as error:
+            level, message = logging.WARNING, _brief(error)
+        else:
+            context.readiness.indexes_ready = True
+            log.info("indexes on %s are in place (%d)", collection, len(INDEXES))
+            return
+        wait = random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not a secret)
+        log.log(level, "indexes on %s not created: %s; retry in %.1fs", collection, message, wait)
+        await asyncio.sleep(wait)
+        delay = min(delay * 2, INDEX_RETRY_CAP_SECONDS)
+
+
+def _index_failure(error: OperationFailure, collection: str) -> str:
+    """What stops an index build, said so that someone can fix it."""
+    if error.code in (11000, 11001):
+        key = (error.details or {}).get("keyPattern") or {}
+        index = _INDEX_NAME.search(str(error))
+        field = ", ".join(name for name in key if name != "_id") or (
+            index[1] if index else "a unique field"
+        )
+        return (
+            f"documents in {collection} share a value of {field}, so its unique index cannot "
+            f"be built; remove the duplicates ({_brief(error)})"
+        )
+    return f"the database refused: {_brief(error)}"
+
+
+def _brief(error: BaseException) -> str:
+    """An error on one short line, without what the driver and FerretDB add to messages."""
+    text = _LOCATIONS.sub("", _APPENDIX.split(str(error), maxsplit=1)[0])
+    text = " ".join(text.split()) or type(error).__name__
+    return text if len(text) <= 200 else f"{text[:199]}…"
+
+
+async def serve(
+    settings: Settings, sockets: list[socket.socket], early: Sequence[int] = ()
+) -> None:
+    """Serve on `sockets` until SIGTERM or SIGINT (`early` ones count too), then drain and stop."""
+    stop = asyncio.Event()
+    hurry = asyncio.Event()
+
+    def request_stop(signum: int) -> None:
+        if not stop.is_set():
+            log.info("%s received: shutting down", signal.Signals(signum).name)
+        stop.set()
+        if signum == signal.SIGINT:  # someone at a terminal, not a load balancer, is waiting
+            hurry.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, request_stop, signum)
+    for received in early:
+        request_stop(received)
+
     client = connect(settings)
     {{ cookiecutter.collection_name }} = {{ cookiecutter.resource_name | pascal }}Repository(client, settings)
-    await {{ cookiecutter.collection_name }}.ensure_indexes()
     context = ApiContext(
         settings=settings,
         client=client,
         {{ cookiecutter.collection_name }}={{ cookiecutter.collection_name }},
+        readiness=Readiness(indexes_ready=not INDEXES),
     )
-    server = HTTPServer(make_app(context), max_body_size=settings.max_body_bytes)
-    server.add_sockets(sockets)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    indexing = (
+        None if context.readiness.indexes_ready else asyncio.create_task(create_indexes(context))
+    )
+    server = HTTPServer(
+        make_app(context),
+        max_body_size=settings.max_body_bytes,
+        idle_connection_timeout=settings.http_idle_timeout_seconds,
+        body_timeout=settings.http_body_timeout_seconds,
+    )
+    listener = Listener(server, sockets)
     host, port = sockets[0].getsockname()[:2]
     log.info("listening on http://%s:%d (pid %d)", host, port, os.getpid())
     await stop.wait()
 
-    server.stop()
+    context.readiness.draining = True
+    if not hurry.is_set() and settings.shutdown_delay_seconds > 0:
+        log.info(
+            "draining: /readyz answers 503, the listener closes in %.1fs",
+            settings.shutdown_delay_seconds,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hurry.wait(), settings.shutdown_delay_seconds)
+    queued = listener.close()
     log.info("shutting down: waiting for %d in-flight request(s)", context.in_flight.count)
-    if not await context.in_flight.wait_idle(settings.shutdown_grace_seconds):
+    if not await _requests_finished(context, queued, settings.shutdown_grace_seconds):
         log.warning("grace period over: closing %d request(s)", context.in_flight.count)
     await server.close_all_connections()
+    if indexing is not None:
+        indexing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await indexing
     await close(client)
     log.info("stopped")
 
 
+async def _requests_finished(context: ApiContext, queued: list[IOStream], seconds: float) -> bool:
+    """True once no request is in flight and the connections taken from the backlog are done.
+
+    Those connections count as busy until they close: their first request may still be on
+    its way, and draining responses carry `Connection: close`, so they close once answered.
+    """
+    deadline = time.monotonic() + seconds
+    while context.in_flight.count or not all(stream.closed() for stream in queued):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(_SHUTDOWN_POLL_SECONDS)
+    return True
+
+
 def run(settings: Settings) -> int:
     """Bind the port, fork `WORKERS` processes if asked, serve; the exit status."""
+    pending = PendingSignals()
     try:
         sockets = bind_sockets(settings.port, settings.host)
     except OSError as error:
         log.error("cannot listen on %s:%d: %s", settings.host, settings.port, error)
         return 1
     if settings.workers == 1:
-        asyncio.run(serve(settings, sockets))
+        return _serve_process(settings, sockets, pending)
+    return Supervisor(settings, sockets).run(pending)
+
+
+def _serve_process(
+    settings: Settings, sockets: list[socket.socket], pending: PendingSignals
+) -> int:
+    try:
+        asyncio.run(serve(settings, sockets, pending.received))
+    except PyMongoError as error:  # e.g. a mongodb+srv:// name that does not resolve
+        log.error("cannot start: %s", _brief(error))
+        return 1
+    return 0
+
+
+class Supervisor:
+    """Forks the workers, replaces any that dies, and passes SIGTERM and SIGINT on to them.
+
+    Workers are forked before any event loop or client exists. The supervisor blocks in
+    `os.waitpid`; its signal handlers run in between and forward the signal at once.
+    """
+
+    def __init__(self, settings: Settings, sockets: list[socket.socket]) -> None:
+        self.settings = settings
+        self.sockets = sockets
+        self.workers: set[int] = set()
+        self.stopping: int | None = None
+        self.failed = False
+        self._deaths: deque[float] = deque()
+
+    def run(self, pending: PendingSignals) -> int:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._on_signal)
+        for received in pending.received:
+            self._on_signal(received, None)
+        log.info("supervisor %d starting %d workers", os.getpid(), self.settings.workers)
+        for _ in range(self.settings.workers):
+            self._fork()
+        while self.workers:
+            pid, status = os.waitpid(-1, 0)
+            self._reap(pid, os.waitstatus_to_exitcode(status))
+        self._close_sockets()
+        if self.stopping is None or self.failed:
+            return 1
+        log.info("all workers stopped")
         return 0
-    return _supervise(settings, sockets)
 
+    def _fork(self) -> None:
+        with _stop_signals_blocked():
+            if self.stopping is not None:
+                return
+            pid = os.fork()
+            if pid == 0:
+                _work(self.settings, self.sockets)
+            self.workers.add(pid)
 
-def _supervise(settings: Settings, sockets: list[socket.socket]) -> int:
-    """Fork the workers before any event loop or client exists; pass signals on to them."""
-    children = []
-    for _ in range(settings.workers):
-        pid = os.fork()
-        if pid == 0:
-            status = 1
-            try:
-                asyncio.run(serve(settings, sockets))
-                status = 0
-            except BaseException:
-                log.exception("worker %d failed", os.getpid())
-            finally:
-                os._exit(status)
-        children.append(pid)
+    def _reap(self, pid: int, code: int) -> None:
+        self.workers.discard(pid)
+        if self.stopping is not None:
+            if code != 0:
+                log.error("worker %d %s during shutdown", pid, _exit_reason(code))
+                self.failed = True
+            return
+        now = time.monotonic()
+        self._deaths.append(now)
+        while self._deaths[0] < now - WORKER_DEATH_WINDOW_SECONDS:
+            self._deaths.popleft()
+        if len(self._deaths) > WORKER_DEATHS_ALLOWED:
+            log.error(
+                "worker %d %s; %d deaths within %.0fs: stopping all workers",
+                *(pid, _exit_reason(code), len(self._deaths), WORKER_DEATH_WINDOW_SECONDS),
+            )
+            self.failed = True
+            self._stop(signal.SIGTERM)
+            return
+        log.error("worker %d %s; starting a replacement", pid, _exit_reason(code))
+        self._fork()
 
-    def forward(signum: int, _frame: object) -> None:
-        for child in children:
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.stopping is None:
+            name = signal.Signals(signum).name
+            log.info("%s received: stopping %d workers", name, len(self.workers))
+        self._stop(signum)
+
+    def _stop(self, signum: int) -> None:
+        self.stopping = signum
+        # The workers drain the shared listener; a copy left open here would queue
+        # connections that nobody accepts.
+        self._close_sockets()
+        for pid in self.workers:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signum)
+                os.kill(pid, signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    failures = 0
-    for child in children:
-        _, wait_status = os.waitpid(child, 0)
-        failures += os.waitstatus_to_exitcode(wait_status) != 0
-    return 1 if failures else 0
+    def _close_sockets(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+def _work(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
+    """A worker's whole life after the fork: it never returns into the supervisor's code."""
+    status = 1
+    try:
+        pending = PendingSignals()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        status = _serve_process(settings, sockets, pending)
+    except BaseException:
+        log.exception("worker %d failed", os.getpid())
+    finally:
+        logging.shutdown()
+        os._exit(status)
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT back while forking: the new worker is known before one lands."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"

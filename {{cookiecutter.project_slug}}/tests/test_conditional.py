@@ -1,0 +1,120 @@
+"""Versions as ETags: `If-None-Match` saves a download, `If-Match` prevents lost updates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from support import fetch, new_{{ cookiecutter.resource_name }}, problem, send_json
+
+from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+
+PATH = "/{{ cookiecutter.collection_name }}"
+
+
+async def create(base_url: str, n: int = 1) -> tuple[str, str]:
+    """A new {{ cookiecutter.resource_name }}: its URL and its ETag."""
+    response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(n))
+    assert response.code == 201
+    return base_url + response.headers["Location"], response.headers["ETag"]
+
+
+async def write(url: str, method: str, if_match: str | None = None) -> Any:
+    """PUT a whole body, PATCH its first field, or DELETE; with `If-Match` when given."""
+    body = new_{{ cookiecutter.resource_name }}(9)
+    if method == "PATCH":
+        body = dict([next(iter(body.items()))])
+    headers = {"If-Match": if_match} if if_match is not None else {}
+    if method == "DELETE":
+        return await fetch(url, "DELETE", headers=headers)
+    return await send_json(url, method, body, headers=headers)
+
+
+async def test_get_carries_the_version_as_a_strong_etag(base_url: str) -> None:
+    url, created_tag = await create(base_url)
+    response = await fetch(url)
+    assert response.headers["ETag"] == created_tag
+    assert created_tag.startswith('"')
+    assert not created_tag.startswith("W/")
+
+
+async def test_if_none_match_with_the_current_etag_is_304(base_url: str) -> None:
+    url, tag = await create(base_url)
+    response = await fetch(url, headers={"If-None-Match": tag})
+    assert response.code == 304
+    assert response.body == b""
+    stale = await fetch(url, headers={"If-None-Match": '"00000000000000000000abcd"'})
+    assert stale.code == 200
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+async def test_every_write_changes_the_etag(base_url: str, method: str) -> None:
+    url, tag = await create(base_url)
+    response = await write(url, method)
+    assert response.code == 200
+    assert response.headers["ETag"] != tag
+    assert (await fetch(url)).headers["ETag"] == response.headers["ETag"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_write_with_the_current_etag_succeeds(base_url: str, method: str) -> None:
+    url, tag = await create(base_url)
+    response = await write(url, method, if_match=tag)
+    assert response.code == (204 if method == "DELETE" else 200), response.body
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_write_with_a_stale_etag_is_412_and_changes_nothing(
+    base_url: str,
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    method: str,
+) -> None:
+    url, stale = await create(base_url)
+    assert (await write(url, "PATCH")).code == 200  # someone else wrote first
+    before = await {{ cookiecutter.collection_name }}.collection.find_one({})
+    response = await write(url, method, if_match=stale)
+    assert response.code == 412
+    assert problem(response)["title"] == "Precondition Failed"
+    assert await {{ cookiecutter.collection_name }}.collection.find_one({}) == before
+
+
+@pytest.mark.parametrize("if_match", ["*", '"nope", W/"also-nope"'])
+async def test_if_match_on_a_missing_document_is_412(base_url: str, if_match: str) -> None:
+    url = f"{base_url}{PATH}/{ObjectId()}"
+    response = await write(url, "PATCH", if_match=if_match)
+    assert response.code == 412
+
+
+async def test_if_match_star_and_lists_match_the_current_version(base_url: str) -> None:
+    url, tag = await create(base_url)
+    assert (await write(url, "PATCH", if_match="*")).code == 200
+    current = (await fetch(url)).headers["ETag"]
+    assert (await write(url, "PATCH", if_match=f"{tag}, {current}")).code == 200
+
+
+async def test_a_weak_etag_never_satisfies_if_match(base_url: str) -> None:
+    url, tag = await create(base_url)
+    response = await write(url, "PATCH", if_match=f"W/{tag}")
+    assert response.code == 412
+
+
+async def test_two_writers_with_the_same_etag_only_one_wins(base_url: str) -> None:
+    url, tag = await create(base_url)
+    first = await write(url, "PATCH", if_match=tag)
+    second = await write(url, "PUT", if_match=tag)
+    assert (first.code, second.code) == (200, 412)
+
+
+async def test_documents_written_without_a_version_are_tagged_0(
+    base_url: str,
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+) -> None:
+    url, _ = await create(base_url)
+    await {{ cookiecutter.collection_name }}.collection.update_many({}, {"$unset": {"_v": ""}})
+    assert (await fetch(url)).headers["ETag"] == '"0"'
+    response = await write(url, "PATCH", if_match='"0"')
+    assert response.code == 200
+    assert json.loads(response.body)["id"] == url.rsplit("/", 1)[1]
+    assert response.headers["ETag"] != '"0"'

@@ -1,0 +1,67 @@
+"""Configuration: the environment and `.env`, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.settings import ConfigError, Settings, load_settings
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty working directory and no service variables in the environment."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_dot_env_in_the_working_directory_is_read(clean_environment: Path) -> None:
+    (clean_environment / ".env").write_text("PORT=8123\nMONGODB_DATABASE=from_file\n")
+    settings = load_settings()
+    assert (settings.port, settings.mongodb_database) == (8123, "from_file")
+
+
+def test_the_environment_wins_over_dot_env(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_environment / ".env").write_text("PORT=8123\n")
+    monkeypatch.setenv("PORT", "8124")
+    assert load_settings().port == 8124
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MONGODB_DATABASE", "a.b", "must not contain '.'"),
+        ("MONGODB_DATABASE", "a b", "must not contain ' '"),
+        ("MONGODB_URI", "mongodb://h:99999", "MONGODB_URI"),
+        ("MONGODB_URI", "http://example.com", "MONGODB_URI"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "0", "HTTP_BODY_TIMEOUT_SECONDS"),
+        ("SHUTDOWN_DELAY_SECONDS", "-1", "SHUTDOWN_DELAY_SECONDS"),
+    ],
+)
+def test_bad_values_are_one_line_naming_the_variable(
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    text = str(raised.value)
+    assert "\n" not in text
+    assert name in text
+    assert message in text
+
+
+def test_srv_uris_are_left_to_the_driver(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking an SRV URI means a DNS lookup; the driver does it when it connects."""
+    monkeypatch.setenv("MONGODB_URI", "mongodb+srv://cluster.example.com")
+    assert load_settings().mongodb_uri == "mongodb+srv://cluster.example.com"
