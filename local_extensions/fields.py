@@ -33,6 +33,8 @@ SCALAR_TYPES = (
     "str", "int", "float", "bool", "decimal", "date", "datetime", "email", "url", "uuid",
 )  # fmt: skip
 NUMERIC_TYPES = ("int", "float", "decimal")
+# After the bounds of a generated decimal annotation: its written form, then what BSON holds.
+DECIMAL_VALIDATORS = "BeforeValidator(_decimal_text), AfterValidator(_fits_decimal128)"
 # Names the generated API uses for itself (document id, list query parameters).
 RESERVED_NAMES = frozenset({"id", "_id", "limit", "after", "sort"})
 DEFAULT_MAX_LENGTH = 1000
@@ -173,12 +175,14 @@ class Field:
                 limits.append("le=INT64_MAX")
             if scalar == "float":
                 limits.append("allow_inf_nan=False")
+            if scalar == "decimal":
+                limits.append("json_schema_extra=_decimal_strings")
             if scalar == "float" and not (low or high):
                 return "Annotated[float, Field(allow_inf_nan=False)]"
             python, validator = {
                 "int": ("int", "BeforeValidator(_whole_number)"),
                 "float": ("float", None),
-                "decimal": ("Decimal", "AfterValidator(_fits_decimal128)"),
+                "decimal": ("Decimal", DECIMAL_VALIDATORS),
             }[scalar]
             extra = f", {validator}" if validator else ""
             return f"Annotated[{python}, Field({', '.join(limits)}){extra}]"
@@ -782,6 +786,7 @@ def model_imports(spec: str) -> str:
         pydantic.add("BeforeValidator")
     if "decimal" in used:
         stdlib["decimal"].add("DecimalException")
+        pydantic.add("BeforeValidator")
         third_party["bson"] = {"Decimal128"}
         pydantic.add("AfterValidator")
     if "email" in used:

@@ -12,7 +12,8 @@ import bson
 import pytest
 from bson import Decimal128
 from bson.codec_options import CodecOptions
-from support import DECIMALS, new_{{ cookiecutter.resource_name }}
+from pydantic import ValidationError
+from support import DECIMALS, new_{{ cookiecutter.resource_name }}, none_declared
 
 from {{ cookiecutter.package_name }}.database import CODEC_OPTIONS
 from {{ cookiecutter.package_name }}.models import (
@@ -55,3 +56,14 @@ def test_decimal_is_read_from_a_string_or_number_and_returned_as_a_string(
         document = {"_id": bson.ObjectId(), **created.model_dump()}
         public = {{ cookiecutter.resource_name | pascal }}Public.from_document(document)
         assert json.loads(public.model_dump_json())[field] == expected
+
+
+@pytest.mark.parametrize("field", DECIMALS or none_declared("decimal field"))
+@pytest.mark.parametrize("text", ['"1_000"', '" 1"', '"\\u0663"', '"1e"', '"0x10"', '"NaN"'])
+def test_decimal_text_must_be_written_as_a_number(field: str, text: str) -> None:
+    """Python's Decimal() reads these; the API takes only what a JSON number looks like."""
+    body: dict[str, Any] = {**new_{{ cookiecutter.resource_name }}(1), field: "PLACEHOLDER"}
+    raw = json.dumps(body).replace('"PLACEHOLDER"', text).encode()
+    with pytest.raises(ValidationError) as raised:
+        {{ cookiecutter.resource_name | pascal }}Create.model_validate_json(json_body(raw))
+    assert {error["loc"] for error in raised.value.errors()} == {(field,)}

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from bson import Binary, Decimal128
@@ -126,6 +127,20 @@ async def test_datetime_comes_back_as_the_same_instant_in_utc(base_url: str, fie
     moment = "2024-03-10T09:30:15.123456+02:00"
     created = await create(base_url, {**new_{{ cookiecutter.resource_name }}(1), field: moment})
     assert created[field] == "2024-03-10T07:30:15.123000Z"
+
+
+@pytest.mark.parametrize("field", DATETIMES or none_declared("datetime field"))
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"], ids=["10000", "0"]
+)
+async def test_datetime_outside_utc_years_is_422(base_url: str, field: str, moment: str) -> None:
+    """The instant exists, but not in UTC between the years 1 and 9999, where BSON dates live."""
+    body = {**new_{{ cookiecutter.resource_name }}(1), field: moment}
+    response = await send_json(f"{base_url}{PATH}", "POST", body)
+    assert response.code == 422
+    assert error_paths(response) == {field}
+    filtered = await fetch(f"{base_url}{PATH}?{field}={quote(moment)}")
+    assert filtered.code == 422
 
 
 @pytest.mark.parametrize("field", UNIQUE or none_declared("unique field"))

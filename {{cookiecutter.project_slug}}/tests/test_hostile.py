@@ -351,3 +351,41 @@ async def test_keep_alive_connection_survives_a_refused_request(base_url: str) -
     finally:
         writer.close()
     assert (first.status, second.status) == (415, 200)
+
+
+async def test_a_key_repeated_at_the_end_of_a_large_body_is_named(
+    base_url: str, existing: dict[str, Any], context: ApiContext
+) -> None:
+    count = (context.settings.max_body_bytes - 32) // len('"k0000000": 0, ')
+    keys = ", ".join(f'"k{n:07}": 0' for n in range(count))
+    body = ("{" + keys + ', "k0000000": 1}').encode()
+    assert len(body) <= context.settings.max_body_bytes
+    response = await fetch(
+        f"{base_url}{PATH}", "POST", body=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.code == 400, response.body
+    assert problem(response)["detail"] == "The body repeats the key 'k0000000'."
+
+
+async def test_a_422_lists_at_most_50_errors(base_url: str, existing: dict[str, Any]) -> None:
+    body = {**new_{{ cookiecutter.resource_name }}(7), **{f"unknown_{n}": n for n in range(200)}}
+    response = await send_json(f"{base_url}{PATH}", "POST", body)
+    assert response.code == 422
+    assert len(problem(response)["errors"]) == 50
+    assert problem(response)["detail"] == "The body is invalid. The first 50 are listed."
+
+
+async def test_documents_whose_id_is_not_an_object_id_do_not_break_pages(
+    base_url: str,
+    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+) -> None:
+    first = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
+    await {{ cookiecutter.collection_name }}.collection.insert_one({"_id": "written-elsewhere", **new_{{ cookiecutter.resource_name }}(2)})
+    second = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(3))
+    page = json.loads((await fetch(f"{base_url}{PATH}?limit=1")).body)
+    rest = json.loads((await fetch(f"{base_url}{PATH}?limit=5&after={page['next']}")).body)
+    listed = page["{{ cookiecutter.collection_name }}"] + rest["{{ cookiecutter.collection_name }}"]
+    assert [item["id"] for item in listed] == [
+        json.loads(first.body)["id"],
+        json.loads(second.body)["id"],
+    ]

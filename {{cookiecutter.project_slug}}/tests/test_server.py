@@ -263,6 +263,37 @@ def test_a_killed_worker_is_logged_and_replaced(
     server.wait_for(r"all workers stopped")
 
 
+def test_workers_stop_when_their_supervisor_is_killed(
+    settings: Settings, start_process: StartServer
+) -> None:
+    server = start_process(
+        MONGODB_URI=settings.mongodb_uri,
+        MONGODB_DATABASE=settings.mongodb_database,
+        WORKERS="2",
+        SHUTDOWN_DELAY_SECONDS="0",
+    )
+    pattern = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
+    workers = {int(server.wait_for(pattern)[2]), int(server.wait_for(pattern)[2])}
+
+    server.process.kill()  # the supervisor dies without a word to its workers
+    server.process.wait(timeout=DEADLINE)
+    gone = rf"supervisor {server.process.pid} is gone: stopping worker (\d+)"
+    assert {int(server.wait_for(gone)[1]), int(server.wait_for(gone)[1])} == workers
+    deadline = time.monotonic() + DEADLINE
+    while workers and time.monotonic() < deadline:
+        workers = {pid for pid in workers if _alive(pid)}
+        time.sleep(0.1)
+    assert not workers, f"workers {workers} outlived their supervisor"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_sigterm_reports_not_ready_but_keeps_serving_for_the_delay(
     start_server: StartServer,
 ) -> None:

@@ -39,6 +39,7 @@ def test_the_environment_wins_over_dot_env(
         ("MONGODB_DATABASE", "a b", "must not contain ' '"),
         ("MONGODB_URI", "mongodb://h:99999", "MONGODB_URI"),
         ("MONGODB_URI", "http://example.com", "MONGODB_URI"),
+        ("MONGODB_URI", "mongodb://h/?tls=true&tlsCAFile=/nonexistent", "not readable"),
         ("HTTP_BODY_TIMEOUT_SECONDS", "0", "HTTP_BODY_TIMEOUT_SECONDS"),
         ("SHUTDOWN_DELAY_SECONDS", "-1", "SHUTDOWN_DELAY_SECONDS"),
     ],
@@ -65,3 +66,11 @@ def test_srv_uris_are_left_to_the_driver(
     """Checking an SRV URI means a DNS lookup; the driver does it when it connects."""
     monkeypatch.setenv("MONGODB_URI", "mongodb+srv://cluster.example.com")
     assert load_settings().mongodb_uri == "mongodb+srv://cluster.example.com"
+
+
+def test_a_dot_env_that_is_not_utf8_is_one_line(clean_environment: Path) -> None:
+    (clean_environment / ".env").write_bytes(b"\xff\xfe garbage\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value).startswith("invalid configuration: .env cannot be read: ")
+    assert "\n" not in str(raised.value)

@@ -7,6 +7,9 @@ from typing import Any
 from pydantic import ValidationError
 from tornado.web import HTTPError
 
+# How many validation errors a 422 lists.
+MAX_ERRORS = 50
+
 
 class ApiError(HTTPError):
     """An error the client can act on, with an RFC 9457 `detail` and optional field `errors`."""
@@ -39,15 +42,18 @@ class Unprocessable(ApiError):
 
     @classmethod
     def from_validation(cls, error: ValidationError, where: str) -> Unprocessable:
+        """The first errors, each naming its path; a body can hold thousands of mistakes."""
+        details = error.errors(include_url=False, include_input=False)
+        shown = "" if len(details) <= MAX_ERRORS else f" The first {MAX_ERRORS} are listed."
         return cls(
-            f"The {where} is invalid.",
+            f"The {where} is invalid.{shown}",
             [
                 {
                     "path": ".".join(str(part) for part in detail["loc"]) or "(body)",
                     "message": detail["msg"],
                     "type": detail["type"],
                 }
-                for detail in error.errors(include_url=False, include_input=False)
+                for detail in details[:MAX_ERRORS]
             ],
         )
 

@@ -43,8 +43,9 @@ from {{ cookiecutter.package_name }}.pagination import (
     signing_keys,
 )
 from {{ cookiecutter.package_name }}.repository import (
+    UNCONDITIONAL,
     UNIQUE_FIELDS,
-    Versions,
+    Precondition,
     version_tag,
 )
 
@@ -97,11 +98,12 @@ class ApiHandler(RequestHandler):
             if declared is not None and declared > limit:
                 raise _too_large(limit)
             return
-        if declared is not None and declared > _DISCARD_LIMIT:
+        discard_limit = max(limit, _DISCARD_LIMIT)
+        if declared is not None and declared > discard_limit:
             raise _too_large(limit)
         connection = self.request.connection
         if (declared is None or declared > limit) and isinstance(connection, HTTP1Connection):
-            connection.set_max_body_size(_DISCARD_LIMIT)
+            connection.set_max_body_size(discard_limit)
         media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if declared is not None and declared > limit:
             self._refuse(_too_large(limit))
@@ -131,7 +133,7 @@ class ApiHandler(RequestHandler):
         if length is None:
             return None
         digits = length.split(",")[0].strip()
-        return int(digits) if len(digits) <= 15 else _DISCARD_LIMIT + 1
+        return int(digits) if len(digits) <= 18 else 10**18  # beyond any limit
 
     def _refuse(self, error: ApiError) -> None:
         """Answer `error` now if the client awaits `100 Continue`, else once the body is in."""
@@ -361,16 +363,19 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
 
     async def get(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         document = await self.context.{{ cookiecutter.collection_name }}.get(_object_id({{ cookiecutter.resource_name }}_id))
-        document = self._found(document, {{ cookiecutter.resource_name }}_id, None)
+        document = self._found(document, {{ cookiecutter.resource_name }}_id, UNCONDITIONAL)
+        if_match = self._tags("If-Match", strong=True)
+        if if_match is not None and "*" not in if_match and version_tag(document) not in if_match:
+            raise _changed()
         self._etag = _entity_tag(document)
         self.send_json(_public(document))
 
     async def put(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         id_ = _object_id({{ cookiecutter.resource_name }}_id)
         replacement = self.parse_body({{ cookiecutter.resource_name | pascal }}Replace).model_dump()
-        versions = self._if_match()
-        document = await self.context.{{ cookiecutter.collection_name }}.replace(id_, replacement, versions)
-        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, versions))
+        condition = self._precondition()
+        document = await self.context.{{ cookiecutter.collection_name }}.replace(id_, replacement, condition)
+        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, condition))
 
     async def patch(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         id_ = _object_id({{ cookiecutter.resource_name }}_id)
@@ -380,46 +385,54 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
                 "The body is invalid.",
                 [{"path": "(body)", "message": "name a field to change", "type": "empty"}],
             )
-        versions = self._if_match()
-        document = await self.context.{{ cookiecutter.collection_name }}.update(id_, changes, versions)
-        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, versions))
+        condition = self._precondition()
+        document = await self.context.{{ cookiecutter.collection_name }}.update(id_, changes, condition)
+        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, condition))
 
     async def delete(self, {{ cookiecutter.resource_name }}_id: str) -> None:
         id_ = _object_id({{ cookiecutter.resource_name }}_id)
-        versions = self._if_match()
-        if not await self.context.{{ cookiecutter.collection_name }}.delete(id_, versions):
-            self._found(None, {{ cookiecutter.resource_name }}_id, versions)
+        condition = self._precondition()
+        if not await self.context.{{ cookiecutter.collection_name }}.delete(id_, condition):
+            self._found(None, {{ cookiecutter.resource_name }}_id, condition)
         self.set_status(204)
         self.finish()
 
-    def _if_match(self) -> Versions:
-        """The versions `If-Match` accepts (strong tags only), or None without the header."""
-        header = self.request.headers.get("If-Match")
-        if header is None or header.strip() == "*":
-            return None if header is None else frozenset({"*"})
-        versions = frozenset(tag for weak, tag in _ENTITY_TAG.findall(header) if not weak)
-        if not versions:
+    def _precondition(self) -> Precondition:
+        """`If-Match` (strong comparison) and `If-None-Match` (weak) as versions to filter on.
+
+        A write never creates a {{ cookiecutter.resource_name }}, so `If-None-Match: *` can never hold for one: 412.
+        """
+        if_match = self._tags("If-Match", strong=True)
+        if_none_match = self._tags("If-None-Match", strong=False)
+        if if_match == frozenset() or (if_none_match and "*" in if_none_match):
             raise _changed()
-        return versions
+        return Precondition(match=if_match, none_match=if_none_match)
+
+    def _tags(self, header: str, strong: bool) -> frozenset[str] | None:
+        """The entity tags a conditional header names (`*` as itself); None without it."""
+        value = self.request.headers.get(header)
+        if value is None:
+            return None
+        if value.strip() == "*":
+            return frozenset({"*"})
+        return frozenset(tag for weak, tag in _ENTITY_TAG.findall(value) if not (weak and strong))
 
     def _send_written(self, document: Document) -> None:
         self.set_header("ETag", _entity_tag(document))
         self.send_json(_public(document))
 
-    def _found(self, document: Document | None, id_text: str, versions: Versions) -> Document:
+    def _found(self, document: Document | None, id_text: str, condition: Precondition) -> Document:
         """The document; else 412 if the request named versions (RFC 9110), else 404."""
         if document is not None:
             return document
-        if versions is not None:
+        if condition.given:
             raise _changed()
         raise _missing(id_text)
 
 
 def _changed() -> ApiError:
-    return ApiError(
-        412,
-        "The {{ cookiecutter.resource_name }} does not exist in a version If-Match names; read it again.",
-    )
+    detail = "No {{ cookiecutter.resource_name }} here has a version that If-Match and If-None-Match allow."
+    return ApiError(412, f"{detail} Read it again.")
 
 
 class HealthHandler(ApiHandler):

@@ -16,7 +16,10 @@ Document = dict[str, Any]
 
 def _utc_milliseconds(value: datetime) -> datetime:
     """MongoDB keeps UTC milliseconds: normalise so what we return is what we store."""
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-01:00 is in the year 10000 in UTC
+        raise ValueError("is outside the years 1 to 9999 in UTC") from None
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
@@ -70,7 +73,35 @@ def _fits_decimal128(value: Decimal) -> Decimal:
     return value
 
 
-StorableDecimal = Annotated[Decimal, AfterValidator(_fits_decimal128)]
+# A decimal string is written as a JSON number is: Python's Decimal() would also take
+# "1_000", " 1" or non-ASCII digits.
+DECIMAL_STRING = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+
+
+def _decimal_text(value: object) -> object:
+    """A decimal from its exact text (the body pre-parse sends numbers as text too)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if not isinstance(value, str):
+        return value  # refused by the Decimal validator, with its usual message
+    if not re.match(DECIMAL_STRING, value):
+        raise ValueError("must be written as a number, e.g. 19.99 or -1.5e3")
+    return Decimal(value)
+
+
+def _decimal_strings(schema: dict[str, Any]) -> None:
+    """Say in the JSON schema which strings a decimal field takes."""
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") == "string":
+            branch["pattern"] = DECIMAL_STRING
+
+
+StorableDecimal = Annotated[
+    Decimal,
+    Field(json_schema_extra=_decimal_strings),
+    BeforeValidator(_decimal_text),
+    AfterValidator(_fits_decimal128),
+]
 {%- endif %}
 {%- for field in fields if field.alias %}
 {{ field.alias_definition }}
@@ -115,9 +146,11 @@ def json_body(raw: bytes) -> str:
 def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) != len(pairs):
-        keys = [key for key, _ in pairs]
-        repeated = next(key for key in keys if keys.count(key) > 1)
-        raise MalformedBody(f"The body repeats the key {repeated!r}.")
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedBody(f"The body repeats the key {key!r}.")
+            seen.add(key)
     return data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
@@ -21,8 +22,24 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 VERSION = "_v"
 LEGACY_VERSION = "0"
-# The entity tags (`If-Match`) a write is conditioned on: `*` for any, None for no condition.
-Versions = frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """The versions a write is conditioned on: `If-Match` and `If-None-Match` entity tags.
+
+    None means the header was not sent; `*` in `match` accepts any stored version.
+    """
+
+    match: frozenset[str] | None = None
+    none_match: frozenset[str] | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.match is not None or self.none_match is not None
+
+
+UNCONDITIONAL = Precondition()
 
 UNIQUE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("unique") | py_tuple }}
 # Optional fields are stored absent, never null: a sparse index lets many documents omit one.
@@ -87,10 +104,12 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
         """
         field = "_id" if sort.lstrip("-") == "id" else sort.lstrip("-")
         direction = DESCENDING if sort.startswith("-") else ASCENDING
-        query = filters
+        # Documents another program stored with a different `_id` type have no URL here,
+        # and would break keyset pages: MongoDB compares `_id` only within one type.
+        clauses = [{"_id": {"$type": "objectId"}}, filters]
         if after is not None:
-            position = _beyond(field, direction, *after)
-            query = {"$and": [filters, position]} if filters else position
+            clauses.append(_beyond(field, direction, *after))
+        query = {"$and": [clause for clause in clauses if clause]}
         order = [(field, direction)] if field == "_id" else [(field, direction), ("_id", direction)]
         async with unavailable_as_503(self.settings):
             cursor = self.collection.find(query).sort(order).limit(limit)
@@ -101,18 +120,18 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
             return await self.collection.find_one({"_id": id_})
 
     async def replace(
-        self, id_: ObjectId, document: Document, versions: Versions = None
+        self, id_: ObjectId, document: Document, precondition: Precondition = UNCONDITIONAL
     ) -> Document | None:
         """The replaced document, or None when no document has this id and version."""
         replacement = {**_present(document), VERSION: ObjectId()}
         async with unavailable_as_503(self.settings):
             with _duplicates_as_409():
                 return await self.collection.find_one_and_replace(
-                    _selector(id_, versions), replacement, return_document=ReturnDocument.AFTER
+                    _selector(id_, precondition), replacement, return_document=ReturnDocument.AFTER
                 )
 
     async def update(
-        self, id_: ObjectId, changes: Document, versions: Versions = None
+        self, id_: ObjectId, changes: Document, precondition: Precondition = UNCONDITIONAL
     ) -> Document | None:
         """Set the given fields (a None unsets one); None when no document matches."""
         update: Document = {"$set": {**_present(changes), VERSION: ObjectId()}}
@@ -121,12 +140,12 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
         async with unavailable_as_503(self.settings):
             with _duplicates_as_409():
                 return await self.collection.find_one_and_update(
-                    _selector(id_, versions), update, return_document=ReturnDocument.AFTER
+                    _selector(id_, precondition), update, return_document=ReturnDocument.AFTER
                 )
 
-    async def delete(self, id_: ObjectId, versions: Versions = None) -> bool:
+    async def delete(self, id_: ObjectId, precondition: Precondition = UNCONDITIONAL) -> bool:
         async with unavailable_as_503(self.settings):
-            result = await self.collection.delete_one(_selector(id_, versions))
+            result = await self.collection.delete_one(_selector(id_, precondition))
         return result.deleted_count == 1
 
 
@@ -136,15 +155,23 @@ def version_tag(document: Document) -> str:
     return str(version) if isinstance(version, ObjectId) else LEGACY_VERSION
 
 
-def _selector(id_: ObjectId, versions: Versions) -> Document:
-    """The filter for one document, limited to the given version tags unless any will do."""
-    if versions is None or "*" in versions:
-        return {"_id": id_}
-    tokens = [ObjectId(tag) for tag in versions if ObjectId.is_valid(tag) and len(tag) == 24]
+def _selector(id_: ObjectId, precondition: Precondition) -> Document:
+    """The filter for one document, limited to the versions the precondition allows."""
+    selector: Document = {"_id": id_}
+    if precondition.match is not None and "*" not in precondition.match:
+        selector["$or"] = _versions(precondition.match)
+    if precondition.none_match is not None:
+        selector["$nor"] = _versions(precondition.none_match)
+    return selector
+
+
+def _versions(tags: frozenset[str]) -> list[Document]:
+    """Conditions matching a stored version named by one of `tags`."""
+    tokens = [ObjectId(tag) for tag in tags if ObjectId.is_valid(tag) and len(tag) == 24]
     choices: list[Document] = [{VERSION: {"$in": tokens}}]
-    if LEGACY_VERSION in versions:
+    if LEGACY_VERSION in tags:
         choices.append({VERSION: {"$exists": False}})
-    return {"_id": id_, "$or": choices}
+    return choices
 
 
 def _present(document: Document) -> Document:

@@ -53,6 +53,8 @@ _APPENDIX = re.compile(r", (?:Timeout|full error): ")
 _LOCATIONS = re.compile(r"^(?:\[[^\]]*\] )+")
 # How often shutdown looks whether the last requests have finished.
 _SHUTDOWN_POLL_SECONDS = 0.05
+# How often a worker looks whether its supervisor is still there.
+_ORPHAN_POLL_SECONDS = 1.0
 
 
 class PendingSignals:
@@ -157,9 +159,16 @@ def _brief(error: BaseException) -> str:
 
 
 async def serve(
-    settings: Settings, sockets: list[socket.socket], early: Sequence[int] = ()
+    settings: Settings,
+    sockets: list[socket.socket],
+    early: Sequence[int] = (),
+    supervisor: int | None = None,
 ) -> None:
-    """Serve on `sockets` until SIGTERM or SIGINT (`early` ones count too), then drain and stop."""
+    """Serve on `sockets` until SIGTERM or SIGINT (`early` ones count too), then drain and stop.
+
+    A worker also stops when its `supervisor` process is gone (killed with SIGKILL, say), so
+    that no worker serves unsupervised or keeps the port from a restarted service.
+    """
     stop = asyncio.Event()
     hurry = asyncio.Event()
 
@@ -175,6 +184,14 @@ async def serve(
         loop.add_signal_handler(signum, request_stop, signum)
     for received in early:
         request_stop(received)
+
+    def stop_when_orphaned(task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            stop.set()
+
+    orphaned = None if supervisor is None else asyncio.create_task(_orphaned(supervisor))
+    if orphaned is not None:
+        orphaned.add_done_callback(stop_when_orphaned)
 
     client = connect(settings)
     {{ cookiecutter.collection_name }} = {{ cookiecutter.resource_name | pascal }}Repository(client, settings)
@@ -211,12 +228,22 @@ async def serve(
     if not await _requests_finished(context, queued, settings.shutdown_grace_seconds):
         log.warning("grace period over: closing %d request(s)", context.in_flight.count)
     await server.close_all_connections()
+    if orphaned is not None:
+        orphaned.cancel()
     if indexing is not None:
         indexing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await indexing
     await close(client)
     log.info("stopped")
+
+
+async def _orphaned(supervisor: int) -> None:
+    """Return once the supervisor has died: the worker is then re-parented."""
+    # No portable event tells a process that its parent died; the worker looks now and then.
+    while os.getppid() == supervisor:  # noqa: ASYNC110
+        await asyncio.sleep(_ORPHAN_POLL_SECONDS)
+    log.error("supervisor %d is gone: stopping worker %d", supervisor, os.getpid())
 
 
 async def _requests_finished(context: ApiContext, queued: list[IOStream], seconds: float) -> bool:
@@ -247,10 +274,13 @@ def run(settings: Settings) -> int:
 
 
 def _serve_process(
-    settings: Settings, sockets: list[socket.socket], pending: PendingSignals
+    settings: Settings,
+    sockets: list[socket.socket],
+    pending: PendingSignals,
+    supervisor: int | None = None,
 ) -> int:
     try:
-        asyncio.run(serve(settings, sockets, pending.received))
+        asyncio.run(serve(settings, sockets, pending.received, supervisor))
     except PyMongoError as error:  # e.g. a mongodb+srv:// name that does not resolve
         log.error("cannot start: %s", _brief(error))
         return 1
@@ -293,9 +323,10 @@ class Supervisor:
         with _stop_signals_blocked():
             if self.stopping is not None:
                 return
+            supervisor = os.getpid()
             pid = os.fork()
             if pid == 0:
-                _work(self.settings, self.sockets)
+                _work(self.settings, self.sockets, supervisor)
             self.workers.add(pid)
 
     def _reap(self, pid: int, code: int) -> None:
@@ -340,13 +371,13 @@ class Supervisor:
             sock.close()
 
 
-def _work(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
+def _work(settings: Settings, sockets: list[socket.socket], supervisor: int) -> NoReturn:
     """A worker's whole life after the fork: it never returns into the supervisor's code."""
     status = 1
     try:
         pending = PendingSignals()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        status = _serve_process(settings, sockets, pending)
+        status = _serve_process(settings, sockets, pending, supervisor)
     except BaseException:
         log.exception("worker %d failed", os.getpid())
     finally:

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
         max_length=63,
     )
     mongodb_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", min_length=1)  # "" would mean every interface
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     def _legal_database_name(cls, value: str) -> str:
         if forbidden := sorted(_DATABASE_NAME_FORBIDDEN & set(value)):
             raise ValueError(f"must not contain {' '.join(map(repr, forbidden))}")
+        if len(value.encode()) > 63:
+            raise ValueError("must be at most 63 bytes in UTF-8")
         return value
 
     @field_validator("mongodb_uri")
@@ -55,7 +57,8 @@ class Settings(BaseSettings):
             return value
         try:
             parse_uri(value)
-        except (ConfigurationError, InvalidURI, ValueError) as error:
+        except (ConfigurationError, InvalidURI, ValueError, OSError) as error:
+            # OSError: a tlsCAFile or tlsCertificateKeyFile that cannot be read.
             raise ValueError(str(error)) from None
         return value
 
@@ -69,6 +72,8 @@ def load_settings() -> Settings:
     """Read the environment, turning every problem into one readable line."""
     try:
         return Settings()
+    except (UnicodeDecodeError, OSError) as error:
+        raise ConfigError(f"invalid configuration: .env cannot be read: {error}") from None
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in detail['loc']).upper()}: {detail['msg']}"
