@@ -380,7 +380,8 @@ async def test_documents_whose_id_is_not_an_object_id_do_not_break_pages(
     {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
 ) -> None:
     first = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
-    await {{ cookiecutter.collection_name }}.collection.insert_one({"_id": "written-elsewhere", **new_{{ cookiecutter.resource_name }}(2)})
+    foreign = {"_id": "written-elsewhere", **new_{{ cookiecutter.resource_name }}(2)}
+    await {{ cookiecutter.collection_name }}.collection.insert_one(foreign)
     second = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(3))
     page = json.loads((await fetch(f"{base_url}{PATH}?limit=1")).body)
     rest = json.loads((await fetch(f"{base_url}{PATH}?limit=5&after={page['next']}")).body)

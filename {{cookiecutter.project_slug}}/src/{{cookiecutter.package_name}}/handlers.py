@@ -400,7 +400,7 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
     def _precondition(self) -> Precondition:
         """`If-Match` (strong comparison) and `If-None-Match` (weak) as versions to filter on.
 
-        A write never creates a {{ cookiecutter.resource_name }}, so `If-None-Match: *` can never hold for one: 412.
+        A write never creates a document, so `If-None-Match: *` can never hold for one: 412.
         """
         if_match = self._tags("If-Match", strong=True)
         if_none_match = self._tags("If-None-Match", strong=False)
