@@ -39,7 +39,7 @@ def test_the_environment_wins_over_dot_env(
         ("MONGODB_DATABASE", "a b", "must not contain ' '"),
         ("MONGODB_URI", "mongodb://h:99999", "MONGODB_URI"),
         ("MONGODB_URI", "http://example.com", "MONGODB_URI"),
-        ("MONGODB_URI", "mongodb://h/?tls=true&tlsCAFile=/nonexistent", "/nonexistent"),
+        ("MONGODB_URI", "mongodb://h/?tls=true&tlsCAFile=/nonexistent", "MONGODB_URI"),
         ("HTTP_BODY_TIMEOUT_SECONDS", "0", "HTTP_BODY_TIMEOUT_SECONDS"),
         ("SHUTDOWN_DELAY_SECONDS", "-1", "SHUTDOWN_DELAY_SECONDS"),
     ],
