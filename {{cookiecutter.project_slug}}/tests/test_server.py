@@ -238,23 +238,32 @@ def test_duplicates_hold_back_the_unique_index_with_one_error_line_until_removed
     assert not any("Traceback" in line for line in server.log), "".join(server.log)
 
 
-def test_a_killed_worker_is_logged_and_replaced(
+WORKER_LISTENING = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
+
+
+def start_two_workers(
     settings: Settings, start_process: StartServer
-) -> None:
+) -> tuple[ServerProcess, re.Match[str], re.Match[str]]:
+    """A supervisor with two workers, and each worker's "listening" line (port, pid)."""
     server = start_process(
         MONGODB_URI=settings.mongodb_uri,
         MONGODB_DATABASE=settings.mongodb_database,
         WORKERS="2",
         SHUTDOWN_DELAY_SECONDS="0",
     )
-    pattern = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
-    first, second = server.wait_for(pattern), server.wait_for(pattern)
+    return server, server.wait_for(WORKER_LISTENING), server.wait_for(WORKER_LISTENING)
+
+
+def test_a_killed_worker_is_logged_and_replaced(
+    settings: Settings, start_process: StartServer
+) -> None:
+    server, first, second = start_two_workers(settings, start_process)
     port = int(first[1])
     victim = int(first[2])
 
     os.kill(victim, signal.SIGKILL)
     server.wait_for(rf"worker {victim} was killed by SIGKILL; starting a replacement")
-    replacement = server.wait_for(pattern)
+    replacement = server.wait_for(WORKER_LISTENING)
     assert int(replacement[2]) not in {victim, int(second[2])}
     assert all(call(port, "GET", "/healthz")[0] == 200 for _ in range(20))
 
@@ -266,14 +275,8 @@ def test_a_killed_worker_is_logged_and_replaced(
 def test_workers_stop_when_their_supervisor_is_killed(
     settings: Settings, start_process: StartServer
 ) -> None:
-    server = start_process(
-        MONGODB_URI=settings.mongodb_uri,
-        MONGODB_DATABASE=settings.mongodb_database,
-        WORKERS="2",
-        SHUTDOWN_DELAY_SECONDS="0",
-    )
-    pattern = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
-    workers = {int(server.wait_for(pattern)[2]), int(server.wait_for(pattern)[2])}
+    server, first, second = start_two_workers(settings, start_process)
+    workers = {int(first[2]), int(second[2])}
 
     server.process.kill()  # the supervisor dies without a word to its workers
     server.process.wait(timeout=DEADLINE)
