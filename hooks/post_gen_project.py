@@ -7,6 +7,8 @@ from pathlib import Path
 # Jinja's tojson escapes single quotes, so the raw literal holds any answer safely.
 ANSWERS = json.loads(r'{{ cookiecutter | tojson }}')
 PROJECT = Path.cwd()
+# Whether any resource has a `ref(...)` field, as the template's Jinja extension parses it.
+USES_REFERENCES = "{{ 'ref' in (cookiecutter.resources | parse_resources | types_used) }}" == "True"
 
 
 def remove(*relative_paths: str) -> None:
@@ -24,6 +26,10 @@ def remove_docker_files() -> None:
 
 def remove_github_ci() -> None:
     remove(".github")
+
+
+def remove_reference_tests() -> None:
+    remove("tests/test_references.py")
 
 
 def print_next_steps() -> None:
@@ -51,6 +57,8 @@ def main() -> None:
         remove_docker_files()
     if ANSWERS["ci"] == "none":
         remove_github_ci()
+    if not USES_REFERENCES:
+        remove_reference_tests()
     print_next_steps()
 
 

@@ -4,6 +4,7 @@
     field      := name ":" type [constraint] modifier*
     type       := scalar | "list[" scalar "]" | "enum(" word ("|" word)* ")"
     scalar     := str | int | float | bool | decimal | date | datetime | email | url | uuid
+                | "ref(" collection ")"              the id of a document of another resource
     constraint := "(" range ")"                       lengths for str and list, values for numbers
     range      := [n] ".." [n] | ">=" n | ">" n | "<=" n | "<" n
     modifier   := "?"                                 optional: may be absent or null
@@ -28,16 +29,20 @@ import re
 import uuid
 from dataclasses import dataclass
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
+from typing import NamedTuple
 
 SCALAR_TYPES = (
     "str", "int", "float", "bool", "decimal", "date", "datetime", "email", "url", "uuid",
 )  # fmt: skip
 NUMERIC_TYPES = ("int", "float", "decimal")
 # After the bounds of a generated decimal annotation: its written form, then what BSON holds.
-DECIMAL_VALIDATORS = "BeforeValidator(_decimal_text), AfterValidator(_fits_decimal128)"
+DECIMAL_VALIDATORS = "BeforeValidator(decimal_text), AfterValidator(fits_decimal128)"
+# A reference is stored as an ObjectId; the API reads and writes it as 24 hex digits.
+_REF_RE = re.compile(r"^ref\s*\(\s*([^()]*?)\s*\)$")
 # Names the generated API uses for itself (document id, list query parameters).
 RESERVED_NAMES = frozenset({"id", "_id", "limit", "after", "sort"})
 DEFAULT_MAX_LENGTH = 1000
+NAME_MAX_LENGTH = 32  # so that generated lines fit within LINE_LENGTH
 DEFAULT_MAX_ITEMS = 100
 LINE_LENGTH = 100  # the generated project's ruff line-length
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -54,9 +59,10 @@ QUERY_FORMS = {
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _WORD_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FIELD_RE = re.compile(
     r"""^(?P<name>[^:]*):\s*
-    (?P<type>list\s*\[[^\]]*\]|enum\s*\([^)]*\)|[A-Za-z0-9_]*)\s*
+    (?P<type>list\s*\[[^\]]*\]|enum\s*\([^)]*\)|ref\s*\([^)]*\)|[A-Za-z0-9_]*)\s*
     (?:\((?P<constraint>[^)]*)\))?
     (?P<modifiers>.*)$""",
     re.X | re.S,
@@ -82,6 +88,7 @@ class Field:
     name: str
     type: str  # a scalar type, "list" or "enum"
     item: str | None = None  # the scalar type of a list's items
+    target: str | None = None  # the collection a `ref` (or a list of them) points to
     choices: tuple[str, ...] = ()
     optional: bool = False
     default: str | None = None  # the default as a Python literal
@@ -90,12 +97,18 @@ class Field:
     index: bool = False
     low: Bound | None = None  # value bounds for numbers, length bounds for str and list
     high: Bound | None = None
+    # The alias's name without the "Value" suffix, when the default (the field's name in
+    # PascalCase) is taken by another resource's field of the same name: see resources.py.
+    alias_stem: str = ""
 
     @property
     def spec(self) -> str:
         """The field written back in the spec language (canonical spacing)."""
+        scalar = f"ref({self.target})" if self.scalar == "ref" else self.scalar
         if self.type == "list":
-            text = f"{self.name}:list[{self.item}]"
+            text = f"{self.name}:list[{scalar}]"
+        elif self.type == "ref":
+            text = f"{self.name}:{scalar}"
         elif self.type == "enum":
             text = f"{self.name}:enum({'|'.join(self.choices)})"
         else:
@@ -124,17 +137,18 @@ class Field:
 
     @property
     def indexed(self) -> bool:
-        return self.unique or self.index
+        """Marked, or a reference: `?student=<id>` must not scan the collection."""
+        return self.unique or self.index or self.scalar == "ref"
 
     @property
     def sortable(self) -> bool:
-        """Indexed scalars sort; a list's index is multikey, so it serves filters only."""
-        return self.indexed and self.type != "list"
+        """Marked scalars sort; a list's index is multikey, so it serves filters only."""
+        return (self.unique or self.index) and self.type != "list"
 
     @property
     def multikey(self) -> bool:
-        """A list's `!index`: MongoDB indexes each item, which serves "contains" filters."""
-        return self.index and self.type == "list"
+        """An indexed list: MongoDB indexes each item, which serves "contains" filters."""
+        return self.indexed and self.type == "list"
 
     @property
     def optional_unique(self) -> bool:
@@ -176,11 +190,11 @@ class Field:
             if scalar == "float":
                 limits.append("allow_inf_nan=False")
             if scalar == "decimal":
-                limits.append("json_schema_extra=_decimal_strings")
+                limits.append("json_schema_extra=decimal_strings")
             if scalar == "float" and not (low or high):
                 return "Annotated[float, Field(allow_inf_nan=False)]"
             python, validator = {
-                "int": ("int", "BeforeValidator(_whole_number)"),
+                "int": ("int", "BeforeValidator(whole_number)"),
                 "float": ("float", None),
                 "decimal": ("Decimal", DECIMAL_VALIDATORS),
             }[scalar]
@@ -198,6 +212,7 @@ class Field:
             "email": "Email",
             "url": "Url",
             "uuid": "UUID",
+            "ref": "Reference",
         }[scalar]
 
     def _number(self, value: Decimal) -> str:
@@ -212,7 +227,8 @@ class Field:
         """A module-level name for an annotation too long to repeat in every model."""
         if "[" not in self._full_annotation:
             return None
-        return "".join(part.capitalize() for part in self.name.split("_")) + "Value"
+        stem = self.alias_stem or "".join(part.capitalize() for part in self.name.split("_"))
+        return stem + "Value"
 
     @property
     def alias_definition(self) -> str:
@@ -246,6 +262,25 @@ class Field:
         return self.annotation
 
     @property
+    def create_line(self) -> str:
+        """The field's line in the create model."""
+        annotation = f"{self.annotation} | None" if self.optional else self.annotation
+        default = self.default if self.default is not None else "None" if self.optional else None
+        return model_field(self.name, annotation, default)
+
+    @property
+    def patch_line(self) -> str:
+        return model_field(self.name, f"{self.annotation} | None", "None")
+
+    @property
+    def public_line(self) -> str:
+        return model_field(self.name, self.public_annotation, "None" if self.optional else None)
+
+    @property
+    def query_line(self) -> str:
+        return model_field(self.name, f"{self.filter_annotation} | None", "None")
+
+    @property
     def body_field(self) -> str:
         """`annotation = default` for the create model."""
         annotation = f"{self.annotation} | None" if self.optional else self.annotation
@@ -258,6 +293,7 @@ class Field:
         python = {
             "str": "str", "int": "int", "float": "float", "bool": "bool", "decimal": "Decimal",
             "date": "date", "datetime": "datetime", "email": "str", "url": "str", "uuid": "UUID",
+            "ref": "Reference",
         }  # fmt: skip
         if self.type == "enum":
             core = self.annotation
@@ -274,6 +310,7 @@ class Field:
             "decimal": "decimal string", "date": "date (YYYY-MM-DD)",
             "datetime": "date-time (ISO 8601, UTC)", "email": "email", "url": "URL",
             "uuid": "UUID", "enum": " \\| ".join(f"`{c}`" for c in self.choices),
+            "ref": f"reference to `{self.target}`",
         }  # fmt: skip
         if self.type == "list":
             return f"list of {names[self.scalar]}"
@@ -295,7 +332,7 @@ class Field:
         if self.unique:
             words.append("unique (any case)" if self.scalar == "email" else "unique")
             words.append("sortable")
-        elif self.index:
+        elif self.indexed:
             words.append("indexed, sortable" if self.sortable else "indexed (filters only)")
         return ", ".join(words)
 
@@ -318,7 +355,8 @@ class Field:
         bounds = _trailing_args(self._sample_bound(low, 1), self._sample_bound(high, -1))
         if self.type == "list":
             item = _SAMPLES[self.scalar].format(n="m", name=self.name, bounds="")
-            return f"items(lambda m: {item}, {n}{bounds})"
+            function = bare[1] if (bare := re.fullmatch(r"(\w+)\(m\)", item)) else None
+            return f"items({function or f'lambda m: {item}'}, {n}{bounds})"
         if self.type == "enum":
             return f"{json.dumps(list(self.choices))}[{n} % {len(self.choices)}]"
         if self.type in ("float", "decimal") and self.low and self.high and self.sample_span < 1:
@@ -371,6 +409,7 @@ class Field:
         return {
             "date": '"2024-13-01"', "datetime": '"yesterday"', "email": '"nobody"',
             "url": '"not a url"', "uuid": '"not-a-uuid"', "enum": '"not-a-choice"',
+            "ref": '"not-an-id"',
         }.get(self.scalar or self.type, '"not-a-value"')  # fmt: skip
 
     @property
@@ -399,9 +438,9 @@ class Field:
 
             def of_length(length: int) -> str:
                 if self.type == "str":
-                    return f'"x" * {length}'
+                    return {0: '""', 1: '"x"'}.get(length, f'"x" * {length}')
                 item = _SAMPLES[self.scalar].format(n="0", name=self.name, bounds="")
-                return f"[{item}] * {length}"
+                return {0: "[]", 1: f"[{item}]"}.get(length, f"[{item}] * {length}")
 
             if self.low and self.low.value > 0:
                 found.append(of_length(int(self.low.value) - 1))
@@ -419,6 +458,15 @@ class Field:
                     value = bound.value if not bound.inclusive else bound.value + direction * step
                     found.append(f'"{value}"' if self.type == "decimal" else self._number(value))
         return found
+
+
+def model_field(name: str, annotation: str, default: str | None = None) -> str:
+    """`    name: annotation = default` in a class body, wrapped as ruff format wraps it."""
+    tail = f" = {default}" if default is not None else ""
+    line = f"    {name}: {annotation}{tail}"
+    if len(line) <= LINE_LENGTH or "\n" in annotation:
+        return line
+    return f"    {name}: (\n        {annotation}\n    ){tail}"
 
 
 def _split_arguments(text: str) -> list[str]:
@@ -452,6 +500,7 @@ _SAMPLES = {
     "email": 'f"user{{{n}}}@example.com"',
     "url": 'f"https://example.com/{name}/{{{n}}}"',
     "uuid": "uuid_text({n})",
+    "ref": "reference({n})",
 }
 _WRONG = {
     "str": "12345",
@@ -465,6 +514,7 @@ _WRONG = {
     "url": '"not a url"',
     "uuid": '"not-a-uuid"',
     "enum": '"not-a-choice"',
+    "ref": "12345",
 }
 
 
@@ -472,15 +522,26 @@ def _problem(token: str, expected: str) -> FieldSpecError:
     return FieldSpecError(f"{token.strip()!r}: {expected}")
 
 
-def _parse_type(token: str, text: str) -> tuple[str, str | None, tuple[str, ...]]:
+class _Type(NamedTuple):
+    type: str
+    item: str | None = None
+    choices: tuple[str, ...] = ()
+    target: str | None = None
+
+
+def _parse_type(token: str, text: str) -> _Type:
     compact = re.sub(r"\s+", "", text)
     if compact.startswith("list["):
-        item = compact[5:-1].strip()
+        item = compact[5:-1]
+        inner = text.strip()[text.strip().index("[") + 1 : -1].strip()
+        if reference := _REF_RE.match(inner):
+            return _Type("list", "ref", target=_parse_target(token, reference[1]))
         if item not in SCALAR_TYPES:
             raise _problem(
-                token, f"list item type {item!r} is not one of {', '.join(SCALAR_TYPES)}"
+                token,
+                f"list item type {item!r} is not one of {', '.join(SCALAR_TYPES)}, ref(...)",
             )
-        return "list", item, ()
+        return _Type("list", item)
     if compact.startswith("enum("):
         inner = text.strip()[len("enum") :].strip()[1:-1]
         choices = tuple(choice.strip() for choice in inner.split("|"))
@@ -491,14 +552,23 @@ def _parse_type(token: str, text: str) -> tuple[str, str | None, tuple[str, ...]
             )
         if len(set(choices)) != len(choices):
             raise _problem(token, "enum choices must be different")
-        return "enum", None, choices
+        return _Type("enum", choices=choices)
+    if reference := _REF_RE.match(text.strip()):
+        return _Type("ref", target=_parse_target(token, reference[1]))
     if compact not in SCALAR_TYPES:
         raise _problem(
             token,
             f"unknown type {compact!r}; expected one of {', '.join(SCALAR_TYPES)}, "
-            "list[...], enum(...)",
+            "list[...], enum(...), ref(...)",
         )
-    return compact, None, ()
+    return _Type(compact)
+
+
+def _parse_target(token: str, target: str) -> str:
+    """The collection a reference names; the resources parser checks that it exists."""
+    if not _IDENTIFIER_RE.match(target):
+        raise _problem(token, "ref(...) takes the collection name of a resource, e.g. ref(courses)")
+    return target
 
 
 def _parse_constraint(token: str, type_: str, text: str) -> tuple[Bound | None, Bound | None]:
@@ -581,6 +651,8 @@ def _parse_default(token: str, partial: Field, text: str) -> str:
     try:
         if kind == "list":
             raise ValueError("lists take no default")
+        if kind == "ref":
+            raise ValueError("references take no default")
         if kind == "bool":
             if text not in ("true", "false"):
                 raise ValueError("expected true or false")
@@ -639,6 +711,8 @@ def parse_field(token: str) -> Field:
         raise _problem(token, f"name {name!r} is reserved by the API ({reserved})")
     if name.startswith("$") or "." in name:
         raise _problem(token, f"name {name!r} must not start with '$' or contain '.'")
+    if len(name) > NAME_MAX_LENGTH:
+        raise _problem(token, f"name {name!r} is longer than {NAME_MAX_LENGTH} characters")
     if not _NAME_RE.match(name):
         raise _problem(
             token,
@@ -646,11 +720,13 @@ def parse_field(token: str) -> Field:
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise _problem(token, f"name {name!r} is a Python keyword")
-    type_, item, choices = _parse_type(token, match["type"])
+    type_, item, choices, target = _parse_type(token, match["type"])
     low = high = None
     if match["constraint"] is not None:
         low, high = _parse_constraint(token, type_, match["constraint"])
-    partial = Field(name=name, type=type_, item=item, choices=choices, low=low, high=high)
+    partial = Field(
+        name=name, type=type_, item=item, choices=choices, target=target, low=low, high=high
+    )
 
     modifiers = match["modifiers"]
     flags: dict[str, object] = {}
@@ -684,6 +760,7 @@ def parse_field(token: str) -> Field:
         type=type_,
         item=item,
         choices=choices,
+        target=target,
         optional="?" in flags,
         default=flags.get("default"),  # type: ignore[arg-type]
         default_text=default_text,
@@ -717,19 +794,11 @@ def parse_fields(spec: str) -> list[Field]:
     return fields
 
 
-def check_fields(spec: str) -> str | None:
-    """The rule the pre-generation hook applies: None, or what is wrong."""
-    try:
-        parse_fields(spec)
-    except FieldSpecError as error:
-        return str(error)
-    return None
-
-
-def example_json(spec: str, first_only: bool = False) -> str:
+def example_json(fields: list[Field], first_only: bool = False) -> str:
     """A JSON body for the README's curl examples."""
-    fields = parse_fields(spec)[:1] if first_only else parse_fields(spec)
-    return json.dumps({item.name: example_value(item) for item in fields})
+    return json.dumps(
+        {item.name: example_value(item) for item in fields[: 1 if first_only else None]}
+    )
 
 
 def example_value(item: Field) -> object:
@@ -739,6 +808,7 @@ def example_value(item: Field) -> object:
         "str": f"{item.name} 1", "int": 1, "float": 1.5, "bool": True, "decimal": "19.99",
         "date": "2024-01-31", "datetime": "2024-01-31T12:00:00Z", "email": "ada@example.com",
         "url": "https://example.com/", "uuid": "00000000-0000-4000-8000-000000000001",
+        "ref": "6650f1c2a3b4c5d6e7f80912",
     }[item.scalar]  # fmt: skip
     if item.type in NUMERIC_TYPES and (item.low or item.high):
         low, high = item.low, item.high
@@ -750,78 +820,3 @@ def example_value(item: Field) -> object:
         value = int(number) if item.type == "int" else f"{number}"
         value = float(value) if item.type == "float" else value
     return [value] if item.type == "list" else value
-
-
-def types_used(spec: str) -> set[str]:
-    """Every scalar type the spec uses, plus "enum" and "list" when present."""
-    fields = parse_fields(spec)
-    return {f.scalar for f in fields} | {f.type for f in fields}
-
-
-def _from_import(module: str, names: list[str], line_length: int = 100) -> str:
-    """One `from module import ...`, wrapped the way ruff format wraps it."""
-    line = f"from {module} import {', '.join(names)}"
-    if len(line) <= line_length:
-        return line
-    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
-
-
-def _isort_key(name: str) -> tuple[int, str]:
-    """ruff's default order inside an import: CONSTANTS, Classes, then functions."""
-    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-    return kind, name.lower()
-
-
-def model_imports(spec: str) -> str:
-    """The import block of the generated models.py for this spec."""
-    used = types_used(spec)
-    stdlib: dict[str, set[str]] = {
-        "typing": {"Annotated", "Any", "Self"},
-        "decimal": {"Decimal"},  # the body pre-parse is always there
-        "re": set(),  # QUERY_FORMS
-    }
-    pydantic = {"BaseModel", "ConfigDict", "Field", "ValidationInfo", "field_validator"}
-    third_party: dict[str, set[str]] = {}
-    if "int" in used:
-        pydantic.add("BeforeValidator")
-    if "decimal" in used:
-        stdlib["decimal"].add("DecimalException")
-        pydantic.add("BeforeValidator")
-        third_party["bson"] = {"Decimal128"}
-        pydantic.add("AfterValidator")
-    if "email" in used:
-        pydantic.add("AfterValidator")
-    if "date" in used:
-        stdlib.setdefault("datetime", set()).add("date")
-    if "datetime" in used:
-        stdlib.setdefault("datetime", set()).update({"UTC", "datetime"})
-        pydantic.update({"AfterValidator", "AwareDatetime"})
-    if "uuid" in used:
-        stdlib["uuid"] = {"UUID"}
-    if "enum" in used:
-        stdlib["typing"].add("Literal")
-    stdlib["typing"].add("Literal")  # the list endpoint's `sort` choices
-    if "str" in used:
-        pydantic.add("StringConstraints")
-    if "email" in used:
-        pydantic.add("EmailStr")
-    if "url" in used:
-        pydantic.update({"HttpUrl", "PlainSerializer"})
-    imports = [f"import {module}" for module in ("json", "re")]
-    standard = "\n".join(
-        _from_import(module, sorted(names, key=_isort_key))
-        for module, names in sorted(stdlib.items())
-        if names
-    )
-    third_party["pydantic"] = pydantic
-    others = "\n".join(
-        _from_import(module, sorted(names, key=_isort_key))
-        for module, names in sorted(third_party.items())
-    )
-    return "\n".join(imports) + "\n" + standard + "\n\n" + others
-
-
-def sort_options(spec: str) -> list[str]:
-    """Values of the list endpoint's `sort` parameter: id and every sortable field, both ways."""
-    names = ["id", *(f.name for f in parse_fields(spec) if f.sortable)]
-    return [option for name in names for option in (name, f"-{name}")]

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 
-from local_extensions.fields import check_fields
+from local_extensions.resources import check_resources
 
 # Modules the generated project imports (or that would shadow them on sys.path).
 _PROJECT_IMPORTS = frozenset(
@@ -35,14 +35,15 @@ _PROJECT_IMPORTS = frozenset(
 )
 RESERVED_PACKAGE_NAMES = _PROJECT_IMPORTS | frozenset(sys.stdlib_module_names)
 
+# Long enough for any real name, short enough that generated lines stay within 100 columns.
+PACKAGE_MAX_LENGTH = 40
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DATABASE_FORBIDDEN = set('/\\. "$*<>:|?')
 DATABASE_MAX_BYTES = 63
-# MongoDB limits a namespace (`<database>.<collection>`) to 255 bytes.
-NAMESPACE_MAX_BYTES = 255
+# MongoDB limits a namespace (`<database>.<collection>`) to 255 bytes; database and
+# collection names are short enough (63 and 32) that no answer comes near it.
 CHOICES = {
     "mongodb_driver": ("pymongo", "motor"),
     "python_version": ("3.11", "3.12", "3.13", "3.14"),
@@ -69,47 +70,8 @@ def check_package_name(value: str) -> str | None:
         return "must be lowercase ASCII (PEP 8 package name)"
     if value in RESERVED_PACKAGE_NAMES:
         return "would shadow a module the project imports (standard library or a dependency)"
-    return None
-
-
-def _check_name_segment(value: str) -> str | None:
-    """Shared by collection and resource names: MongoDB-legal, URL- and identifier-safe."""
-    if not value:
-        return "must not be empty"
-    if "$" in value:
-        return "must not contain '$' (MongoDB reserves it)"
-    if "\0" in value:
-        return "must not contain a NUL character"
-    if value.startswith("system."):
-        return "MongoDB reserves names starting with 'system.'"
-    if not IDENTIFIER_RE.match(value):
-        return (
-            "must be ASCII letters, digits and underscores, not starting with a digit "
-            "(it becomes a URL segment and a Python identifier)"
-        )
-    if keyword.iskeyword(value):
-        return "is a Python keyword"
-    return None
-
-
-def check_collection_name(value: str, database_name: str = "") -> str | None:
-    problem = _check_name_segment(value)
-    if problem:
-        return problem
-    namespace = f"{database_name}.{value}"
-    if len(namespace.encode()) > NAMESPACE_MAX_BYTES:
-        return (
-            f"makes the namespace '<database>.<collection>' longer than {NAMESPACE_MAX_BYTES} bytes"
-        )
-    return None
-
-
-def check_resource_name(value: str, collection_name: str = "") -> str | None:
-    problem = _check_name_segment(value)
-    if problem:
-        return problem
-    if value == collection_name:
-        return "must differ from collection_name (type the singular, e.g. 'person' for 'people')"
+    if len(value) > PACKAGE_MAX_LENGTH:
+        return f"must be at most {PACKAGE_MAX_LENGTH} characters long"
     return None
 
 
@@ -158,15 +120,7 @@ def _checks(context: Mapping[str, object]) -> Iterator[tuple[str, Callable[[], s
     yield "author_name", lambda: check_text(text["author_name"])
     yield "author_email", lambda: check_author_email(text["author_email"])
     yield "database_name", lambda: check_database_name(text["database_name"])
-    yield (
-        "collection_name",
-        lambda: check_collection_name(text["collection_name"], text["database_name"]),
-    )
-    yield (
-        "resource_name",
-        lambda: check_resource_name(text["resource_name"], text["collection_name"]),
-    )
-    yield "fields", lambda: check_fields(text["fields"])
+    yield "resources", lambda: check_resources(text["resources"])
     for name, allowed in CHOICES.items():
         yield (
             name,

@@ -29,7 +29,7 @@ from cookiecutter.main import cookiecutter
 from generated import install
 from pymongo import MongoClient
 
-from matrix import COURSES, Answers
+from matrix import COURSES, THREE, Answers
 from mongodb_server import FERRETDB, REPO, START_TIMEOUT
 
 DEADLINE = 30.0
@@ -37,20 +37,31 @@ DEADLINE = 30.0
 MARGIN = 3.0
 TIMEOUT_MS = 1000
 LISTENING = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
-SPECS: dict[str, Answers] = {"default": {}, "courses": COURSES}
+SPECS: dict[str, Answers] = {"default": {}, "courses": COURSES, "three": THREE}
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What the generated tests know of one resource: its indexes, as field names."""
+
+    name: str
+    indexed: list[str]  # sortable, multikey and reference fields: a (field, _id) index each
+    unique: list[str]
 
 
 @dataclass(frozen=True)
 class Project:
-    """A generated project installed in its own environment, with sample bodies from its tests."""
+    """A generated project installed in its own environment, with sample bodies from its tests.
+
+    Writes go to the first resource (the HTTP and database plumbing is the same for all).
+    """
 
     directory: Path
     python: Path
     package: str
     path: str
     bodies: list[dict[str, Any]]
-    indexed: list[str]
-    unique: list[str]
+    collections: list[Collection]
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +88,11 @@ def _make_project(output: Path, answers: Answers) -> Project:
     (package,) = (path.name for path in (directory / "src").iterdir() if path.is_dir())
     # The generated tests know how to make valid, distinct bodies for the spec.
     script = (
-        "import json, support\n"
-        "make = next(v for k, v in vars(support).items() if k.startswith('new_'))\n"
-        "print(json.dumps({'bodies': [make(n) for n in range(6000)],\n"
-        "  'indexed': support.SORTABLE, 'unique': support.UNIQUE}))\n"
+        "import json\n"
+        "from support import CASES\n"
+        "print(json.dumps({'bodies': [CASES[0].new(n) for n in range(6000)], 'collections': [\n"
+        "  {'name': case.name, 'unique': list(case.unique),\n"
+        "   'indexed': [*case.sortable, *case.multikey, *case.references]} for case in CASES]}))\n"
     )
     result = subprocess.run(
         [str(python), "-c", script],
@@ -91,14 +103,14 @@ def _make_project(output: Path, answers: Answers) -> Project:
         timeout=120,
     )
     samples = json.loads(result.stdout)
+    collections = [Collection(**collection) for collection in samples["collections"]]
     return Project(
         directory=directory,
         python=python,
         package=package,
-        path="/" + answers.get("collection_name", "students"),
+        path=f"/{collections[0].name}",
         bodies=samples["bodies"],
-        indexed=samples["indexed"],
-        unique=samples["unique"],
+        collections=collections,
     )
 
 
@@ -358,7 +370,9 @@ def _case_id(case: tuple[str, str]) -> str:
 
 
 @pytest.mark.parametrize(
-    "case", [*CASES, ("courses", "pymongo"), ("default", "motor")], ids=_case_id
+    "case",
+    [*CASES, ("courses", "pymongo"), ("default", "motor"), ("three", "pymongo")],
+    ids=_case_id,
 )
 def test_database_down_at_start_then_up_makes_the_service_ready(
     project: Callable[[str, str], Project],
@@ -380,14 +394,15 @@ def test_database_down_at_start_then_up_makes_the_service_ready(
     assert status == 201, created
 
     with database.client() as client:
-        keys = [
-            (next(iter(index["key"])), index.get("unique", False))
-            for index in client.faults[generated.path.strip("/")].list_indexes()
-        ]
-    for name in generated.unique:
-        assert (name, True) in keys, keys
-    for name in generated.indexed:
-        assert any(key == name for key, _ in keys), keys
+        for collection in generated.collections:
+            keys = [
+                (next(iter(index["key"])), index.get("unique", False))
+                for index in client.faults[collection.name].list_indexes()
+            ]
+            for name in collection.unique:
+                assert (name, True) in keys, (collection.name, keys)
+            for name in collection.indexed:
+                assert any(key == name for key, _ in keys), (collection.name, keys)
     assert service.stop() == 0
 
 

@@ -30,12 +30,16 @@ from generated import install
 from pymongo import MongoClient
 
 from conftest import Bake
-from matrix import COURSES, DEFAULTS, Answers, answers_id
+from local_extensions.resources import parse_resources
+from matrix import COURSES, DEFAULTS, THREE, Answers, answers_id
 
 FUZZED: list[Answers] = [
-    {**answers, "mongodb_driver": driver}
-    for answers in ({}, COURSES)
-    for driver in ("pymongo", "motor")
+    *(
+        {**answers, "mongodb_driver": driver}
+        for answers in ({}, COURSES)
+        for driver in ("pymongo", "motor")
+    ),
+    THREE,  # references, and every operation of three resources
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 SEED = int(os.environ.get("FUZZ_SEED", "20241125"))
@@ -48,9 +52,11 @@ FERRETDB_UPDATE_CONFLICT = (
 # Statuses a schema-valid request may still get, beyond Schemathesis' defaults, and why.
 CONFIG = """\
 [checks.positive_data_acceptance]
-# 412: a made-up If-Match names no current version, as a made-up id names no {resource} (404).
+# 412: a made-up If-Match names no current version, as a made-up id names no document (404).
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
-
+"""
+# One for each resource's list operation.
+LIST_CONFIG = """
 [[operations]]
 include-operation-id = "list_{collection}"
 # 422: `after` must be a cursor the service signed, which no schema can express.
@@ -185,17 +191,22 @@ def is_ferretdb_update_conflict(exchange: Exchange, log: str) -> bool:
     return len(logged) == 1 and "UNIQUE constraint failed" in logged[0]
 
 
-def report(sent: list[Exchange], document: dict[str, Any]) -> str:
-    """Requests sent per documented operation, then the probes with undocumented methods."""
-    documented = {
+def documented(document: dict[str, Any]) -> set[str]:
+    """`GET /students`, `PATCH /students/{student_id}`, ...: every operation of the document."""
+    return {
         f"{method.upper()} {path}"
         for path, item in document["paths"].items()
         for method in item
         if method != "parameters"
     }
+
+
+def report(sent: list[Exchange], document: dict[str, Any]) -> str:
+    """Requests sent per documented operation, then the probes with undocumented methods."""
+    operations = documented(document)
     counts = collections.Counter(exchange.operation for exchange in sent)
-    lines = [f"{count:7d}  {name}" for name, count in sorted(counts.items()) if name in documented]
-    probes = sum(count for name, count in counts.items() if name not in documented)
+    lines = [f"{count:7d}  {name}" for name, count in sorted(counts.items()) if name in operations]
+    probes = sum(count for name, count in counts.items() if name not in operations)
     lines.append(f"{probes:7d}  requests with undocumented methods (each must be 405)")
     lines.append(f"{len(sent):7d}  in all (seed {SEED}, FUZZ_EXAMPLES={EXAMPLES})")
     return "\n".join(lines)
@@ -211,10 +222,10 @@ def on_ferretdb(mongodb_uri: str) -> bool:
 def test_service_conforms_to_its_openapi_document(
     service: Service, tmp_path: Path, answers: Answers, on_ferretdb: bool
 ) -> None:
-    names = {**DEFAULTS, **answers}
+    resources = parse_resources({**DEFAULTS, **answers}["resources"])
     config = tmp_path / "schemathesis.toml"
     config.write_text(
-        CONFIG.format(collection=names["collection_name"], resource=names["resource_name"])
+        CONFIG + "".join(LIST_CONFIG.format(collection=r.collection) for r in resources)
     )
     events = tmp_path / "events.ndjson"
     st = Path(sys.executable).parent / "st"
@@ -237,7 +248,13 @@ def test_service_conforms_to_its_openapi_document(
         pytest.fail(f"Schemathesis did not run:\n{result.stdout[-5000:]}{result.stderr[-5000:]}")
     sent = exchanges(events)
     with urllib.request.urlopen(f"{service.base_url}/openapi.json", timeout=5) as response:
-        print(f"\nrequests sent to {answers_id(answers)}:\n{report(sent, json.load(response))}")
+        document = json.load(response)
+    print(f"\nrequests sent to {answers_id(answers)}:\n{report(sent, document)}")
+    paths = {f"/{r.collection}" for r in resources} | {
+        f"/{r.collection}/{{{r.singular}_id}}" for r in resources
+    }
+    assert paths <= set(document["paths"]), sorted(document["paths"])
+    assert documented(document) <= {exchange.operation for exchange in sent}
     failing = [exchange for exchange in sent if exchange.failed]
     log = service.log.read_text()
     if (

@@ -10,12 +10,12 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from matrix import BAD_ANSWERS, Answers
+from matrix import BAD_ANSWERS, Answers, bad_id
 from mongodb_server import REPO
 
 
 @pytest.mark.parametrize(
-    ("answers", "message"), BAD_ANSWERS, ids=[repr(a)[:40] for a, _ in BAD_ANSWERS]
+    ("answers", "message"), BAD_ANSWERS, ids=[bad_id(answers) for answers, _ in BAD_ANSWERS]
 )
 def test_bad_answer_fails_the_hook_and_leaves_no_directory(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], answers: Answers, message: str
@@ -47,10 +47,13 @@ def cli(tmp_path: Path, *answers: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_command_line_reports_every_problem_and_exits_non_zero(tmp_path: Path) -> None:
-    result = cli(tmp_path, "project_slug=Bad Slug", "collection_name=system.users")
+    result = cli(tmp_path, "project_slug=Bad Slug", "resources=students: a:int; courses: b:ref(x)")
     assert result.returncode != 0
     assert "error: project_slug 'Bad Slug' is invalid" in result.stderr
-    assert "error: collection_name 'system.users' is invalid" in result.stderr
+    assert (
+        "error: resources 'students: a:int; courses: b:ref(x)' is invalid: resource 'courses': "
+        "'b:ref(x)': ref(x) names no resource of this answer (resources: students, courses)"
+    ) in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import py_compile
 import re
 import subprocess
@@ -13,7 +14,8 @@ import yaml
 from ruff.__main__ import find_ruff_bin
 
 from conftest import Bake
-from matrix import MATRIX, Answers, answers_id
+from local_extensions.resources import parse_resources
+from matrix import DEFAULTS, MATRIX, Answers, answers_id
 
 LEFTOVER_MARKERS = ("{{", "{%", "cookiecutter.")
 # GitHub Actions expressions are meant to survive rendering.
@@ -137,3 +139,47 @@ def test_driver_code_lives_in_one_module(bake: Bake, answers: Answers) -> None:
     assert importers == {f"src/{package}/database.py"}
     database = (project / "src" / package / "database.py").read_text()
     assert ("motor" in database) is (driver == "motor")
+
+
+def _assignments(module: ast.Module) -> dict[str, ast.expr]:
+    """Module-level `NAME = value` and `NAME: type = value`."""
+    found = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
+            continue
+        found.update({t.id: node.value for t in targets if isinstance(t, ast.Name)})
+    return found
+
+
+def test_every_resource_is_declared_once_with_its_names_and_tested(
+    bake: Bake, answers: Answers
+) -> None:
+    """resources.py declares each resource of the answer, in order; the tests list each."""
+    project = bake(answers)
+    package = project / "src" / project.name.replace("-", "_")
+    resources = parse_resources({**DEFAULTS, **answers}["resources"])
+    module = ast.parse((package / "resources.py").read_text())
+    assigned = _assignments(module)
+    classes = {node.name for node in module.body if isinstance(node, ast.ClassDef)}
+
+    declared = assigned["RESOURCES"]
+    assert isinstance(declared, ast.Tuple)
+    assert [ast.unparse(item) for item in declared.elts] == [r.constant for r in resources]
+    for resource in resources:
+        call = assigned[resource.constant]
+        assert isinstance(call, ast.Call)
+        keywords = {k.arg: ast.unparse(k.value) for k in call.keywords}
+        assert keywords["name"] == repr(resource.collection)
+        assert keywords["singular"] == repr(resource.singular)
+        for model in ("create", "replace", "patch", "public", "query"):
+            assert keywords[model] == resource.pascal + model.capitalize()
+            assert keywords[model] in classes
+
+    support = _assignments(ast.parse((project / "tests" / "support.py").read_text()))
+    cases = support["CASES"]
+    assert isinstance(cases, ast.List)
+    assert [ast.unparse(item) for item in cases.elts] == [r.constant for r in resources]

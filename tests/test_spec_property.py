@@ -1,10 +1,12 @@
 """Every spec the generator accepts is one it can serve: a property, checked in both tiers.
 
-Hypothesis draws valid `fields` answers: every type, with and without a constraint, each
-modifier where the parser allows it, defaults that fit. Fast tier: the parser accepts them
-all, and a fixed sample renders into a clean project (no markers, compiles, passes its own
-ruff config). Database tier: two of them (pymongo, no `decimal`, which FerretDB cannot store)
-are installed and must pass their own suites against the test server.
+Hypothesis draws valid `resources` answers: one to four resources, derived and given
+singulars, fields of every type (references to the drawn collections included, their own
+among them), with and without a constraint, each modifier where the parser allows it,
+defaults that fit. Fast tier: the parser accepts them all, and a fixed sample renders into a
+clean project (no markers, compiles, passes its own ruff config). Database tier: two of them
+(pymongo, no `decimal`, which FerretDB cannot store) are installed and must pass their own
+suites against the test server.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from local_extensions.fields import (
     RESERVED_NAMES,
     SCALAR_TYPES,
     UNIQUE_MIN_VALUES,
-    check_fields,
     parse_field,
 )
+from local_extensions.resources import check_resources
 from mongodb_server import REPO
 
 _counter = itertools.count()
@@ -80,12 +82,23 @@ def constraint(draw: st.DrawFn, kind: str) -> str:
 
 
 @st.composite
-def field_specs(draw: st.DrawFn, types: tuple[str, ...] = SCALAR_TYPES) -> str:
-    """One field of a valid spec, as text: type, constraint, then modifiers that fit."""
+def field_specs(
+    draw: st.DrawFn, types: tuple[str, ...] = SCALAR_TYPES, targets: tuple[str, ...] = ()
+) -> str:
+    """One field of a valid spec, as text: type, constraint, then modifiers that fit.
+
+    With `targets`, a field may be a reference (or a list of them) to one of them.
+    """
     name = draw(names)
-    kind = draw(st.sampled_from([*types, "list", "enum"]))
+    references = ["ref"] if targets else []
+    kind = draw(st.sampled_from([*types, *references, "list", "enum"]))
     if kind == "list":
-        text = f"{name}:list[{draw(st.sampled_from(types))}]"
+        item = draw(st.sampled_from([*types, *references]))
+        if item == "ref":
+            item = f"ref({draw(st.sampled_from(targets))})"
+        text = f"{name}:list[{item}]"
+    elif kind == "ref":
+        text = f"{name}:ref({draw(st.sampled_from(targets))})"
     elif kind == "enum":
         choice = st.from_regex(r"[a-z][a-z0-9_-]{0,6}", fullmatch=True)
         words = draw(st.lists(choice, min_size=1, max_size=4, unique=True))
@@ -109,7 +122,7 @@ def field_specs(draw: st.DrawFn, types: tuple[str, ...] = SCALAR_TYPES) -> str:
 def default_for(draw: st.DrawFn, text: str) -> str | None:
     """A default that fits the field so far, or None when the strategy has none to offer."""
     field = parse_field(text)
-    if field.type == "list":
+    if field.type in ("list", "ref"):
         return None
     if field.type == "enum":
         return draw(st.sampled_from(field.choices))
@@ -124,23 +137,42 @@ def default_for(draw: st.DrawFn, text: str) -> str | None:
     return draw(st.sampled_from(DEFAULTS[field.type]))
 
 
-def specs(types: tuple[str, ...] = SCALAR_TYPES) -> st.SearchStrategy[str]:
-    """A whole valid `fields` answer: one to six fields with different names."""
-    fields = st.lists(field_specs(types), min_size=1, max_size=6,
-                      unique_by=lambda spec: spec.split(":")[0])  # fmt: skip
-    return fields.map(", ".join)
+# A collection and, sometimes, its singular in parentheses (the rules then check both).
+heads = st.tuples(
+    st.from_regex(r"[a-z][a-z0-9_]{0,9}s", fullmatch=True),
+    st.one_of(st.just(""), names.map(lambda singular: f"({singular})")),
+).map("".join)
+
+
+def _distinct(collection_heads: list[str]) -> bool:
+    """Heads the rules accept together: valid, reserved by nothing, distinct singulars."""
+    return check_resources("; ".join(f"{head}: a:str" for head in collection_heads)) is None
+
+
+@st.composite
+def specs(draw: st.DrawFn, types: tuple[str, ...] = SCALAR_TYPES) -> str:
+    """A whole valid `resources` answer: one to four resources of one to five fields each,
+    which may refer to any of the drawn collections (their own included)."""
+    drawn = draw(st.lists(heads, min_size=1, max_size=4).filter(_distinct))
+    collections = tuple(head.partition("(")[0] for head in drawn)
+    resources = []
+    for head in drawn:
+        fields = draw(st.lists(field_specs(types, collections), min_size=1, max_size=5,
+                               unique_by=lambda spec: spec.split(":")[0]))  # fmt: skip
+        resources.append(f"{head}: {', '.join(fields)}")
+    return "; ".join(resources)
 
 
 @settings(max_examples=300, deadline=None)
 @given(specs())
 def test_every_drawn_spec_is_accepted(spec: str) -> None:
     """The strategy and the parser agree on what is valid (so the render samples mean it)."""
-    assert check_fields(spec) is None, spec
+    assert check_resources(spec) is None, spec
 
 
 def render(directory: Path, spec: str, driver: str = "pymongo") -> Path:
     output = directory / f"spec{next(_counter)}"
-    extra = {"fields": spec, "mongodb_driver": driver}
+    extra = {"resources": spec, "mongodb_driver": driver}
     return Path(cookiecutter(str(REPO), no_input=True, extra_context=extra, output_dir=str(output)))
 
 

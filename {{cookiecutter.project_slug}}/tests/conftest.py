@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from support import DECIMALS, ServeApp
+from support import CASES, Case, ServeApp, case_named
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.database import (
     close,
     connect,
 )
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.repository import Repository, open_repositories
 from {{ cookiecutter.package_name }}.settings import Settings
 
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://localhost:27017")
@@ -66,22 +66,39 @@ async def on_ferretdb(client: AsyncMongoClient[Document]) -> bool:
 
 @pytest.fixture(autouse=True)
 def _decimals_need_mongodb(request: pytest.FixtureRequest) -> None:
-    """Stop before writing a Decimal128 to FerretDB: it would also break the collection."""
-    stores = {"base_url", "start_server", "{{ cookiecutter.collection_name }}"}
-    if DECIMALS and stores & set(request.fixturenames) and request.getfixturevalue("on_ferretdb"):
+    """Stop before writing a Decimal128 to FerretDB: it would also break the collection.
+
+    A test about one resource stops if that resource has decimal values, or the resource a
+    reference `field` of it points to; any other test that stores documents stops if any
+    resource has them.
+    """
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params if callspec else {}
+    case, field = params.get("case"), params.get("field")
+    cases = CASES
+    if isinstance(case, Case):
+        target = case.references.get(field) if isinstance(field, str) else None
+        cases = [case, case_named(target)] if target else [case]
+    stores = {"base_url", "start_server", "repositories"}
+    if (
+        any(each.decimal_values for each in cases)
+        and stores & set(request.fixturenames)
+        and request.getfixturevalue("on_ferretdb")
+    ):
         pytest.xfail(FERRETDB_DECIMAL)
 
 
 @pytest.fixture
-async def {{ cookiecutter.collection_name }}(
+async def repositories(
     client: AsyncMongoClient[Document],
     settings: Settings,
-) -> {{ cookiecutter.resource_name | pascal }}Repository:
-    """The repository over an empty collection, with the service's indexes."""
-    repository = {{ cookiecutter.resource_name | pascal }}Repository(client, settings)
-    await repository.collection.delete_many({})
-    await repository.ensure_indexes()
-    return repository
+) -> dict[str, Repository]:
+    """A repository per resource, over empty collections with the service's indexes."""
+    opened = open_repositories(client, settings)
+    for repository in opened.values():
+        await repository.collection.delete_many({})
+        await repository.ensure_indexes()
+    return opened
 
 
 @pytest.fixture
@@ -103,13 +120,12 @@ async def unresponsive_base_url(
 ) -> AsyncIterator[str]:
     """The application in front of a database that never answers."""
     client = connect(unresponsive_settings)
-    repository = {{ cookiecutter.resource_name | pascal }}Repository(client, unresponsive_settings)
     yield serve_app(
         ApiContext(
             settings=unresponsive_settings,
             client=client,
-            {{ cookiecutter.collection_name }}=repository,
-            readiness=Readiness(indexes_ready=True),
+            repositories=open_repositories(client, unresponsive_settings),
+            readiness=Readiness(),
         )
     )
     await close(client)
@@ -137,13 +153,13 @@ async def serve_app() -> AsyncIterator[ServeApp]:
 def context(
     settings: Settings,
     client: AsyncMongoClient[Document],
-    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    repositories: dict[str, Repository],
 ) -> ApiContext:
     return ApiContext(
         settings=settings,
         client=client,
-        {{ cookiecutter.collection_name }}={{ cookiecutter.collection_name }},
-        readiness=Readiness(indexes_ready=True),
+        repositories=repositories,
+        readiness=Readiness(),
     )
 
 

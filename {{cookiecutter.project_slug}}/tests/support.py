@@ -1,6 +1,10 @@
-"""What the tests share: sample data from the declared fields, and HTTP helpers."""
-{%- set fields = cookiecutter.fields | parse_fields %}
-{%- set spec = cookiecutter.fields %}
+"""What the tests share: each resource's fields and sample data, and HTTP helpers.
+
+A `Case` is one resource as the tests see it. Tests run once per case (or per case and
+field), so a resource added to the service is tested once its case is listed in CASES.
+"""
+{%- set resources = cookiecutter.resources | parse_resources %}
+{%- set types = resources | types_used %}
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import asyncio
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +22,8 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.models import Resource, json_body
+from {{ cookiecutter.package_name }}.resources import RESOURCES
 
 ServeApp = Callable[[ApiContext], str]
 
@@ -57,89 +64,210 @@ def uuid_text(n: int) -> str:
     return str(UUID(int=n + 1))
 
 
-FIELDS: list[str] = {{ spec | names_where | py_list }}
-REQUIRED: list[str] = {{ spec | names_where("required") | py_list }}
-OPTIONAL: list[str] = {{ spec | names_where("optional") | py_list }}
-NOT_NULL: list[str] = {{ spec | names_where("optional", False) | py_list }}
-UNIQUE: list[str] = {{ spec | names_where("unique") | py_list }}
-# Unique fields that many documents may leave out (their index is sparse).
-OPTIONAL_UNIQUE: list[str] = {{ spec | names_where("optional_unique") | py_list }}
-# Fields the list can be sorted on, besides id.
-SORTABLE: list[str] = {{ spec | names_where("sortable") | py_list }}
-# List fields with `!index`: filtered through a multikey index, not sortable.
-MULTIKEY: list[str] = {{ spec | names_where("multikey") | py_list }}
-LISTS: list[str] = {{ spec | names_where("type", "list") | py_list }}
-DECIMALS: list[str] = {{ spec | names_where("type", "decimal") | py_list }}
-DATETIMES: list[str] = {{ spec | names_where("type", "datetime") | py_list }}
-# Fields (or list items) of each type.
-INTEGERS: list[str] = {{ spec | names_where("scalar", "int") | py_list }}
-DECIMAL_VALUES: list[str] = {{ spec | names_where("scalar", "decimal") | py_list }}
-EMAILS: list[str] = {{ spec | names_where("scalar", "email") | py_list }}
-CALENDAR: list[str] = {{ spec | names_where("calendar") | py_list }}
-{%- set defaults = fields | selectattr("default", "ne", none) | list %}
-# Fields left out of a create body to test their default, with the value the API returns.
-{%- if defaults %}
-DEFAULTS: dict[str, Any] = {
-{%- for field in defaults %}
-    "{{ field.name }}": {{ field.default_json }},
-{%- endfor %}
-}
-{%- else %}
-DEFAULTS: dict[str, Any] = {}
-{%- endif %}
-{%- set violations = fields | selectattr("violations") | list %}
-# Values that break a field's declared constraint.
-{%- if violations %}
-VIOLATIONS: list[tuple[str, Any]] = [
-{%- for field in violations %}
-{%- for value in field.violations %}
-    ("{{ field.name }}", {{ value }}),
-{%- endfor %}
-{%- endfor %}
-]
-{%- else %}
-VIOLATIONS: list[tuple[str, Any]] = []
-{%- endif %}
-# A value of the wrong JSON type for each field; strict validation must refuse it.
-WRONG_TYPES: dict[str, Any] = {
-{%- for field in fields %}
-    "{{ field.name }}": {{ field.wrong_type }},
-{%- endfor %}
-}
-# A query-string value each field's filter must refuse with 422.
-BAD_FILTERS: dict[str, str] = {
-{%- for field in fields %}
-    "{{ field.name }}": {{ field.bad_filter }},
-{%- endfor %}
-}
-{%- set miswritten = fields | selectattr("miswritten_filters") | list %}
-# Query values pydantic alone would accept, written other than the README documents.
-{%- if miswritten %}
-MISWRITTEN_FILTERS: list[tuple[str, str]] = [
-{%- for field in miswritten %}
-{%- for value in field.miswritten_filters %}
-    ("{{ field.name }}", {{ value }}),
-{%- endfor %}
-{%- endfor %}
-]
-{%- else %}
-MISWRITTEN_FILTERS: list[tuple[str, str]] = []
-{%- endif %}
+def reference(n: int) -> str:
+    """The id of document `n` of another resource: only its shape is checked."""
+    return f"{n + 1:024x}"
 
 
-def new_{{ cookiecutter.resource_name }}(n: int = 0) -> dict[str, Any]:
-    """A valid create body; each `n` gives different values."""
+@dataclass(frozen=True)
+class Case:
+    """One resource as the tests see it: its names, its fields by kind, and valid bodies."""
+
+    name: str  # the collection, e.g. "students"
+    singular: str
+    new: Callable[[int], dict[str, Any]]  # a valid create body; each n gives other values
+    fields: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    unique: tuple[str, ...] = ()
+    # Unique fields that many documents may leave out (their index is sparse).
+    optional_unique: tuple[str, ...] = ()
+    # Fields the list can be sorted on, besides id.
+    sortable: tuple[str, ...] = ()
+    # Indexed list fields: filtered through a multikey index, not sortable.
+    multikey: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    decimals: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
+    # Fields (or list items) of each type.
+    dates: tuple[str, ...] = ()
+    integers: tuple[str, ...] = ()
+    decimal_values: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
+    # Reference fields (or lists of them) and the collection each points to.
+    references: dict[str, str] = field(default_factory=dict)
+    # Fields left out of a create body to test their default, with the value the API returns.
+    defaults: dict[str, Any] = field(default_factory=dict)
+    # Values that break a field's declared constraint.
+    violations: list[tuple[str, Any]] = field(default_factory=list)
+    # A value of the wrong JSON type for each field; strict validation must refuse it.
+    wrong_types: dict[str, Any] = field(default_factory=dict)
+    # A query-string value each field's filter must refuse with 422.
+    bad_filters: dict[str, str] = field(default_factory=dict)
+    # Query values pydantic alone would accept, written other than the README documents.
+    miswritten_filters: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def not_null(self) -> tuple[str, ...]:
+        """Fields a PATCH may not set to null."""
+        return tuple(name for name in self.fields if name not in self.optional)
+
+    @property
+    def sort_fields(self) -> tuple[str, ...]:
+        """What the list can be sorted on: id, then each sortable field."""
+        return ("id", *self.sortable)
+
+    def __str__(self) -> str:  # the test id
+        return self.name
+
+
+{%- for resource in resources %}
+
+
+def new_{{ resource.singular }}(n: int = 0) -> dict[str, Any]:
+    """A valid `POST /{{ resource.collection }}` body; each `n` gives other values."""
     return {
-{%- for field in cookiecutter.fields | parse_fields %}
+{%- for field in resource.fields %}
         "{{ field.name }}": {{ field.sample("n") }},
 {%- endfor %}
     }
+{%- endfor %}
+{%- for resource in resources %}
+{%- set fields = resource.fields %}
+
+
+{{ resource.constant }} = Case(
+    name="{{ resource.collection }}",
+    singular="{{ resource.singular }}",
+    new=new_{{ resource.singular }},
+    fields={{ resource.names_where() | py_tuple(88, 4) }},
+{%- for attribute, selection in [
+    ("required", resource.names_where("required")),
+    ("optional", resource.names_where("optional")),
+    ("unique", resource.names_where("unique")),
+    ("optional_unique", resource.names_where("optional_unique")),
+    ("sortable", resource.names_where("sortable")),
+    ("multikey", resource.names_where("multikey")),
+    ("lists", resource.names_where("type", "list")),
+    ("decimals", resource.names_where("type", "decimal")),
+    ("datetimes", resource.names_where("type", "datetime")),
+    ("dates", resource.names_where("scalar", "date")),
+    ("integers", resource.names_where("scalar", "int")),
+    ("decimal_values", resource.names_where("scalar", "decimal")),
+    ("emails", resource.names_where("scalar", "email")),
+    ("calendar", resource.names_where("calendar")),
+] if selection %}
+    {{ attribute }}={{ selection | py_tuple(78, 4) }},
+{%- endfor %}
+{%- if resource.references %}
+    references={
+{%- for field in resource.references %}
+        "{{ field.name }}": "{{ field.target }}",
+{%- endfor %}
+    },
+{%- endif %}
+{%- set defaults = fields | selectattr("default", "ne", none) | list %}
+{%- if defaults %}
+    defaults={
+{%- for field in defaults %}
+        "{{ field.name }}": {{ field.default_json }},
+{%- endfor %}
+    },
+{%- endif %}
+{%- set violations = fields | selectattr("violations") | list %}
+{%- if violations %}
+    violations=[
+{%- for field in violations %}
+{%- for value in field.violations %}
+        ("{{ field.name }}", {{ value }}),
+{%- endfor %}
+{%- endfor %}
+    ],
+{%- endif %}
+    wrong_types={
+{%- for field in fields %}
+        "{{ field.name }}": {{ field.wrong_type }},
+{%- endfor %}
+    },
+    bad_filters={
+{%- for field in fields %}
+        "{{ field.name }}": {{ field.bad_filter }},
+{%- endfor %}
+    },
+{%- set miswritten = fields | selectattr("miswritten_filters") | list %}
+{%- if miswritten %}
+    miswritten_filters=[
+{%- for field in miswritten %}
+{%- for value in field.miswritten_filters %}
+        ("{{ field.name }}", {{ value }}),
+{%- endfor %}
+{%- endfor %}
+    ],
+{%- endif %}
+)
+{%- endfor %}
+
+# Every resource the service serves, as the tests see it; test_api checks none is missing.
+CASES: list[Case] = {{ resources | map(attribute="constant") | list | py_list(80, quoted=False) }}
+
+
+def each(attribute: str, what: str, also: str | None = None) -> list[Any]:
+    """`(case, field)` parameters for each field a case lists under `attribute` (and `also`).
+
+    When no resource declares one, a single skipped case says so (`what` names it).
+    """
+    params = [
+        pytest.param(case, name, id=f"{case.name}.{name}")
+        for case in CASES
+        for name in getattr(case, attribute)
+        if also is None or name in getattr(case, also)
+    ]
+    return params or none_declared(what, 2)
+
+
+def each_pair(attribute: str, what: str) -> list[Any]:
+    """`(case, field, value)` parameters for each `(field, value)` a case lists."""
+    params = [
+        pytest.param(case, name, value, id=f"{case.name}.{name}-{str(value)[:20]}")
+        for case in CASES
+        for name, value in getattr(case, attribute)
+    ]
+    return params or none_declared(what, 3)
 
 
 def none_declared(what: str, arity: int = 1) -> list[Any]:
     """A single skipped case, so a spec without `what` says why nothing ran."""
     skip = pytest.mark.skip(reason=f"the spec declares no {what}")
     return [pytest.param(*[None] * arity, marks=skip)]
+
+
+def case_named(name: str) -> Case:
+    """The case of the resource served at `/<name>`, e.g. the target of a reference."""
+    return next(case for case in CASES if case.name == name)
+
+
+def resource_of(case: Case) -> Resource:
+    """The service's own declaration of the resource `case` tests (its models, indexes)."""
+    return next(resource for resource in RESOURCES if resource.name == case.name)
+
+
+def body_text(case: Case, raw: bytes) -> str:
+    """`raw` read as the service reads a request body for `case`'s resource."""
+{%- if "decimal" in types %}
+    return json_body(raw, resource_of(case).decimal_fields)
+{%- else %}
+    return json_body(raw)
+{%- endif %}
+
+
+def as_sent(case: Case, field: str, value: Any) -> Any:
+    """`value` in the shape `field` takes in a body: for a list field, first in a valid list."""
+    return [value, *case.new(0)[field][1:]] if field in case.lists else value
 
 
 def as_query_value(value: Any) -> str:

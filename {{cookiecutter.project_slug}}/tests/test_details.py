@@ -17,11 +17,11 @@ import pytest
 from bson import ObjectId
 from pydantic import SecretStr
 from support import (
-    FIELDS,
+    CASES,
+    Case,
     ServeApp,
     as_query_value,
     fetch,
-    new_{{ cookiecutter.resource_name }},
     problem,
     raw_exchange,
     send_json,
@@ -34,13 +34,12 @@ from {{ cookiecutter.package_name }}.database import (
     close,
     connect,
 )
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.repository import open_repositories
 from {{ cookiecutter.package_name }}.settings import Settings
 
-PATH = "/{{ cookiecutter.collection_name }}"
-COLLECTION = "{{ cookiecutter.collection_name }}"
+# Counting, framing, body limits and cursor keys are the same for every resource: one serves.
+CASE = CASES[0]
 LOGGER = "{{ cookiecutter.package_name }}.handlers"
-FIRST = FIELDS[0]
 # HTTP/1.1 keeps the connection open unless the server says otherwise.
 KEEP_ALIVE_GET = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
 DEADLINE = 10.0
@@ -54,9 +53,8 @@ async def eventually(condition: Callable[[], bool], seconds: float = DEADLINE) -
         await asyncio.sleep(0.01)
 
 
-async def create(base_url: str, n: int) -> dict[str, Any]:
-    body = new_{{ cookiecutter.resource_name }}(n)
-    response = await send_json(f"{base_url}{PATH}", "POST", body)
+async def create(base_url: str, n: int, case: Case = CASE) -> dict[str, Any]:
+    response = await send_json(f"{base_url}{case.path}", "POST", case.new(n))
     assert response.code == 201, response.body
     created: dict[str, Any] = json.loads(response.body)
     return created
@@ -64,7 +62,7 @@ async def create(base_url: str, n: int) -> dict[str, Any]:
 
 def raw_post(body: bytes, *headers: str) -> bytes:
     """A raw POST to the collection with exactly the given framing headers."""
-    lines = [f"POST {PATH} HTTP/1.1", "Host: test", "Connection: close", *headers]
+    lines = [f"POST {CASE.path} HTTP/1.1", "Host: test", "Connection: close", *headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -75,17 +73,22 @@ def chunked(body: bytes, size: int = 1024) -> bytes:
 
 def body_of_size(size: int) -> bytes:
     """A valid create body padded with whitespace to exactly `size` bytes."""
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(3)).encode()
+    body = json.dumps(CASE.new(3)).encode()
     assert len(body) <= size
     return body + b" " * (size - len(body))
+
+
+def selects(value: Any, stored: Any) -> bool:
+    """Whether filtering on `value` selects a document whose field holds `stored`."""
+    return value in stored if isinstance(stored, list) else bool(value == stored)
 
 
 def with_settings(context: ApiContext, **changes: Any) -> ApiContext:
     return ApiContext(
         settings=context.settings.model_copy(update=changes),
         client=context.client,
-        {{ cookiecutter.collection_name }}=context.{{ cookiecutter.collection_name }},
-        readiness=Readiness(indexes_ready=True),
+        repositories=context.repositories,
+        readiness=Readiness(),
     )
 
 
@@ -95,10 +98,10 @@ def with_settings(context: ApiContext, **changes: Any) -> ApiContext:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
-        ("GET", PATH, None, 200),
-        ("DELETE", PATH, None, 405),
+        ("GET", CASE.path, None, 200),
+        ("DELETE", CASE.path, None, 405),
         ("GET", "/no/such/route", None, 404),
-        ("POST", PATH, "not json", 400),
+        ("POST", CASE.path, "not json", 400),
     ],
 )
 async def test_every_request_leaves_the_in_flight_count_at_zero(
@@ -122,15 +125,14 @@ async def test_a_client_that_hangs_up_is_counted_out_once(
 ) -> None:
     """Hanging up ends the count at once; the handler finishing later must not count again."""
     client = connect(unresponsive_settings)
-    repository = {{ cookiecutter.resource_name | pascal }}Repository(client, unresponsive_settings)
     context = ApiContext(
         settings=unresponsive_settings,
         client=client,
-        {{ cookiecutter.collection_name }}=repository,
-        readiness=Readiness(indexes_ready=True),
+        repositories=open_repositories(client, unresponsive_settings),
+        readiness=Readiness(),
     )
     host, port = serve_app(context).removeprefix("http://").split(":")
-    path = f"{PATH}/{ObjectId()}"
+    path = f"{CASE.path}/{ObjectId()}"
     caplog.set_level(logging.WARNING, logger=LOGGER)
     try:
         _, writer = await asyncio.open_connection(host, int(port))
@@ -165,7 +167,7 @@ async def test_draining_answers_503_shutting_down_and_closes_connections(
 async def test_readyz_is_503_creating_indexes_until_they_exist(
     base_url: str, context: ApiContext
 ) -> None:
-    context.readiness.indexes_ready = False
+    context.readiness.building.add(CASES[-1].name)
     response = await fetch(f"{base_url}/readyz")
     assert response.code == 503
     assert json.loads(response.body) == {"status": "creating indexes"}
@@ -179,12 +181,11 @@ async def test_readyz_gives_up_on_a_hung_database_within_two_seconds(
     """A probe must answer before the load balancer's own timeout, whatever MONGODB_TIMEOUT_MS."""
     settings = unresponsive_settings.model_copy(update={"mongodb_timeout_ms": 10_000})
     client = connect(settings)
-    repository = {{ cookiecutter.resource_name | pascal }}Repository(client, settings)
     context = ApiContext(
         settings=settings,
         client=client,
-        {{ cookiecutter.collection_name }}=repository,
-        readiness=Readiness(indexes_ready=True),
+        repositories=open_repositories(client, settings),
+        readiness=Readiness(),
     )
     try:
         started = time.monotonic()
@@ -241,7 +242,7 @@ async def test_a_declared_length_too_large_to_read_is_413_at_once(
     limit = context.settings.max_body_bytes
     declared = limit + 1 if length == "LIMIT+1" else int(length)
     request = (
-        f"{method} {PATH} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"{method} {CASE.path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
         f"Content-Length: {declared}\r\n\r\n"
     )
     response = await raw_exchange(base_url, request.encode())
@@ -250,7 +251,7 @@ async def test_a_declared_length_too_large_to_read_is_413_at_once(
 
 
 async def test_a_repeated_identical_content_length_is_accepted(base_url: str) -> None:
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(5)).encode()
+    body = json.dumps(CASE.new(5)).encode()
     request = raw_post(
         body, "Content-Type: application/json", f"Content-Length: {len(body)}, {len(body)}"
     )
@@ -270,8 +271,8 @@ async def test_the_media_type_is_read_without_its_parameters(
     base_url: str, content_type: str | None, status: int
 ) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(6))
-    response = await fetch(f"{base_url}{PATH}", "POST", body=body, headers=headers)
+    body = json.dumps(CASE.new(6))
+    response = await fetch(f"{base_url}{CASE.path}", "POST", body=body, headers=headers)
     assert response.code == status, response.body
     if status == 415:
         assert problem(response)["detail"] == "Send the body as application/json."
@@ -279,7 +280,7 @@ async def test_the_media_type_is_read_without_its_parameters(
 
 async def test_a_body_without_content_type_is_415(base_url: str) -> None:
     """Raw, because client libraries add a default Content-Type to a body."""
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(7)).encode()
+    body = json.dumps(CASE.new(7)).encode()
     response = await raw_exchange(base_url, raw_post(body, f"Content-Length: {len(body)}"))
     assert response.status == 415
     assert response.problem()["detail"] == "Send the body as application/json."
@@ -289,13 +290,13 @@ async def test_a_body_without_content_type_is_415(base_url: str) -> None:
 
 
 async def test_a_cache_buster_does_not_hide_the_parameters_after_it(base_url: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?_=1700000000&limit=0")
+    response = await fetch(f"{base_url}{CASE.path}?_=1700000000&limit=0")
     assert response.code == 422
     assert [error["path"] for error in problem(response)["errors"]] == ["limit"]
 
 
 async def test_a_repeated_parameter_is_422_naming_it(base_url: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?limit=1&limit=2")
+    response = await fetch(f"{base_url}{CASE.path}?limit=1&limit=2")
     assert response.code == 422
     body = problem(response)
     assert body["detail"] == "The query is invalid."
@@ -305,7 +306,7 @@ async def test_a_repeated_parameter_is_422_naming_it(base_url: str) -> None:
 
 
 async def test_a_query_that_is_not_utf8_is_400(base_url: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?{FIRST}=%ff")
+    response = await fetch(f"{base_url}{CASE.path}?{CASE.fields[0]}=%ff")
     assert response.code == 400
     assert problem(response)["detail"] == "The query string is not valid UTF-8."
 
@@ -313,21 +314,26 @@ async def test_a_query_that_is_not_utf8_is_400(base_url: str) -> None:
 # Pages and cursors.
 
 
-async def test_an_exactly_full_page_has_no_next(base_url: str) -> None:
-    created = [await create(base_url, n) for n in range(3)]
-    response = await fetch(f"{base_url}{PATH}?limit=3")
-    assert json.loads(response.body) == {COLLECTION: created, "next": None}
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_an_exactly_full_page_has_no_next(base_url: str, case: Case) -> None:
+    created = [await create(base_url, n, case) for n in range(3)]
+    response = await fetch(f"{base_url}{case.path}?limit=3")
+    assert json.loads(response.body) == {case.name: created, "next": None}
 
 
-async def test_filters_still_apply_after_the_cursor(base_url: str) -> None:
-    first, *_ = [await create(base_url, n) for n in range(3)]
-    page = json.loads((await fetch(f"{base_url}{PATH}?limit=1")).body)
-    assert page[COLLECTION] == [first]
-    value = first[FIRST][0] if isinstance(first[FIRST], list) else first[FIRST]
-    query = f"limit=5&after={page['next']}&{FIRST}={as_query_value(value)}"
-    response = await fetch(f"{base_url}{PATH}?{query}")
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_filters_still_apply_after_the_cursor(base_url: str, case: Case) -> None:
+    first, *later = [await create(base_url, n, case) for n in range(3)]
+    page = json.loads((await fetch(f"{base_url}{case.path}?limit=1")).body)
+    assert page[case.name] == [first]
+    field = case.fields[0]
+    value = first[field][0] if isinstance(first[field], list) else first[field]
+    query = f"limit=5&after={page['next']}&{field}={as_query_value(value)}"
+    response = await fetch(f"{base_url}{case.path}?{query}")
     assert response.code == 200, response.body
-    assert json.loads(response.body) == {COLLECTION: [], "next": None}
+    # Usually none: a bool, an enum or a narrow range can give later documents the same value.
+    matching = [doc for doc in later if selects(value, doc[field])]
+    assert json.loads(response.body) == {case.name: matching, "next": None}
 
 
 async def test_cursors_are_signed_with_cursor_secret_and_survive_rotation(
@@ -337,11 +343,11 @@ async def test_cursors_are_signed_with_cursor_secret_and_survive_rotation(
     rotated = serve_app(with_settings(context, cursor_secret=SecretStr("new-key, old-key")))
     other = serve_app(with_settings(context, cursor_secret=SecretStr("new-key")))
     created = [await create(old, n) for n in range(2)]
-    cursor = json.loads((await fetch(f"{old}{PATH}?limit=1")).body)["next"]
+    cursor = json.loads((await fetch(f"{old}{CASE.path}?limit=1")).body)["next"]
 
-    resumed = await fetch(f"{rotated}{PATH}?limit=1&after={cursor}")
-    assert json.loads(resumed.body) == {COLLECTION: created[1:], "next": None}
-    refused = await fetch(f"{other}{PATH}?limit=1&after={cursor}")
+    resumed = await fetch(f"{rotated}{CASE.path}?limit=1&after={cursor}")
+    assert json.loads(resumed.body) == {CASE.name: created[1:], "next": None}
+    refused = await fetch(f"{other}{CASE.path}?limit=1&after={cursor}")
     assert refused.code == 422
     body = problem(refused)
     assert body["detail"] == "The query is invalid."
@@ -350,53 +356,61 @@ async def test_cursors_are_signed_with_cursor_secret_and_survive_rotation(
     ]
 
 
-# One {{ cookiecutter.resource_name }}: 404 and 412 choices, and their problem documents.
+# One document: 404 and 412 choices, and problem documents that name the resource.
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("case", CASES, ids=str)
 async def test_an_unknown_id_is_404_naming_it_while_others_exist(
     base_url: str,
     client: AsyncMongoClient[Document],
     settings: Settings,
+    case: Case,
     method: str,
 ) -> None:
-    await create(base_url, 1)
-    stored = client[settings.mongodb_database][COLLECTION]
+    await create(base_url, 1, case)
+    stored = client[settings.mongodb_database][case.name]
     assert await stored.count_documents({}) == 1
     for id_text in (str(ObjectId()), "not-an-id"):
-        body = new_{{ cookiecutter.resource_name }}(2)
+        body = case.new(2)
         if method == "PATCH":
             body = dict([next(iter(body.items()))])
-        url = f"{base_url}{PATH}/{id_text}"
+        url = f"{base_url}{case.path}/{id_text}"
         if method in ("PUT", "PATCH"):
             response = await send_json(url, method, body)
         else:
             response = await fetch(url, method)
         assert response.code == 404
-        expected = f"No {{ cookiecutter.resource_name }} with id {id_text!r}."
+        expected = f"No {case.singular} with id {id_text!r}."
         assert problem(response)["detail"] == expected
     assert await stored.count_documents({}) == 1
 
 
-async def test_an_if_match_tag_of_24_non_hex_characters_is_412(base_url: str) -> None:
-    created = await create(base_url, 1)
-    url = f"{base_url}{PATH}/{created['id']}"
-    body = new_{{ cookiecutter.resource_name }}(2)
-    response = await send_json(url, "PUT", body, headers={"If-Match": f'"{"z" * 24}"'})
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_an_if_match_tag_of_24_non_hex_characters_is_412_naming_the_resource(
+    base_url: str, case: Case
+) -> None:
+    created = await create(base_url, 1, case)
+    url = f"{base_url}{case.path}/{created['id']}"
+    response = await send_json(url, "PUT", case.new(2), headers={"If-Match": f'"{"z" * 24}"'})
     assert response.code == 412
+    assert problem(response)["detail"] == (
+        f"No {case.singular} here has a version that If-Match and If-None-Match allow."
+        " Read it again."
+    )
     assert json.loads((await fetch(url)).body) == created
 
 
 async def test_invalid_bodies_are_422_naming_the_body(base_url: str) -> None:
     created = await create(base_url, 1)
-    response = await send_json(f"{base_url}{PATH}/{created['id']}", "PATCH", {})
+    response = await send_json(f"{base_url}{CASE.path}/{created['id']}", "PATCH", {})
     assert response.code == 422
     body = problem(response)
     assert body["detail"] == "The body is invalid."
     assert body["errors"] == [
         {"path": "(body)", "message": "name a field to change", "type": "empty"}
     ]
-    wrong = await send_json(f"{base_url}{PATH}", "POST", [])
+    wrong = await send_json(f"{base_url}{CASE.path}", "POST", [])
     assert wrong.code == 422
     assert problem(wrong)["detail"] == "The body is invalid."
 
@@ -409,7 +423,7 @@ async def test_route_and_method_errors_are_complete_problem_documents(base_url: 
         "status": 404,
         "detail": "No route for /no/such/route.",
     }
-    refused = await fetch(f"{base_url}{PATH}", "DELETE")
+    refused = await fetch(f"{base_url}{CASE.path}", "DELETE")
     allowed = refused.headers["Allow"]
     assert json.loads(refused.body) == {
         "type": "about:blank",

@@ -12,16 +12,12 @@ from urllib.parse import quote
 
 import pytest
 from support import (
-    BAD_FILTERS,
-    FIELDS,
-    OPTIONAL,
-    REQUIRED,
-    WRONG_TYPES,
+    CASES,
+    Case,
     ServeApp,
+    each,
     error_paths,
     fetch,
-    new_{{ cookiecutter.resource_name }},
-    none_declared,
     problem,
     send_json,
 )
@@ -29,24 +25,22 @@ from tornado.httpclient import HTTPResponse
 
 from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
 from {{ cookiecutter.package_name }}.database import close, connect
-from {{ cookiecutter.package_name }}.repository import (
-    UNIQUE_FIELDS,
-    {{ cookiecutter.resource_name | pascal }}Repository,
-)
+from {{ cookiecutter.package_name }}.repository import Repository
 from {{ cookiecutter.package_name }}.settings import Settings
 
-PATH = "/{{ cookiecutter.collection_name }}"
+# Parsing, body limits, request ids and timeouts are the same for every resource: one serves.
+CASE = CASES[0]
 
 
 async def post_raw(
     base_url: str, body: bytes, content_type: str = "application/json"
 ) -> HTTPResponse:
     headers = {"Content-Type": content_type}
-    return await fetch(f"{base_url}{PATH}", "POST", body=body, headers=headers)
+    return await fetch(f"{base_url}{CASE.path}", "POST", body=body, headers=headers)
 
 
-async def create(base_url: str) -> dict[str, Any]:
-    response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
+async def create(base_url: str, case: Case = CASE) -> dict[str, Any]:
+    response = await send_json(f"{base_url}{case.path}", "POST", case.new(1))
     assert response.code == 201, response.body
     created: dict[str, Any] = json.loads(response.body)
     return created
@@ -71,20 +65,20 @@ async def test_unknown_route_is_404(base_url: str) -> None:
 
 
 async def test_wrong_method_is_405_with_allow(base_url: str) -> None:
-    response = await fetch(f"{base_url}{PATH}", "DELETE")
+    response = await fetch(f"{base_url}{CASE.path}", "DELETE")
     assert response.code == 405
     assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
     assert problem(response)["title"] == "Method Not Allowed"
 
 
 async def test_body_over_the_limit_is_413_and_nothing_is_stored(
-    base_url: str, context: ApiContext, {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository
+    base_url: str, context: ApiContext, repositories: dict[str, Repository]
 ) -> None:
     oversized = b" " * (context.settings.max_body_bytes + 1)
     response = await post_raw(base_url, oversized)
     assert response.code == 413
     assert "larger than the limit" in problem(response)["detail"]
-    assert await {{ cookiecutter.collection_name }}.collection.count_documents({}) == 0
+    assert await repositories[CASE.name].collection.count_documents({}) == 0
 
 
 async def test_body_that_is_not_json_is_415(base_url: str) -> None:
@@ -93,63 +87,66 @@ async def test_body_that_is_not_json_is_415(base_url: str) -> None:
     assert problem(response)["detail"] == "Send the body as application/json."
 
 
-@pytest.mark.parametrize("field", FIELDS)
-async def test_wrong_type_is_422_naming_the_field(base_url: str, field: str) -> None:
-    body = {**new_{{ cookiecutter.resource_name }}(1), field: WRONG_TYPES[field]}
-    response = await send_json(f"{base_url}{PATH}", "POST", body)
+@pytest.mark.parametrize(("case", "field"), each("fields", "field"))
+async def test_wrong_type_is_422_naming_the_field(base_url: str, case: Case, field: str) -> None:
+    body = {**case.new(1), field: case.wrong_types[field]}
+    response = await send_json(f"{base_url}{case.path}", "POST", body)
     assert response.code == 422
     assert error_paths(response) == {field}
 
 
-@pytest.mark.parametrize("field", REQUIRED or none_declared("required field"))
-async def test_missing_required_field_is_422(base_url: str, field: str) -> None:
-    body = new_{{ cookiecutter.resource_name }}(1)
+@pytest.mark.parametrize(("case", "field"), each("required", "required field"))
+async def test_missing_required_field_is_422(base_url: str, case: Case, field: str) -> None:
+    body = case.new(1)
     del body[field]
-    response = await send_json(f"{base_url}{PATH}", "POST", body)
+    response = await send_json(f"{base_url}{case.path}", "POST", body)
     assert response.code == 422
     assert error_paths(response) == {field}
 
 
 @pytest.mark.parametrize("key", ["$set", "a.b", "_id", "id", "unknown"])
+@pytest.mark.parametrize("case", CASES, ids=str)
 async def test_undeclared_keys_are_422_and_never_stored(
-    base_url: str, {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository, key: str
+    base_url: str, repositories: dict[str, Repository], case: Case, key: str
 ) -> None:
-    created = await create(base_url)
-    before = await {{ cookiecutter.collection_name }}.collection.find_one({})
-    smuggled = {key: {"name": "x"} if key == "$set" else "x"}
+    created = await create(base_url, case)
+    collection = repositories[case.name].collection
+    before = await collection.find_one({})
+    smuggled = {key: {case.fields[0]: "x"} if key == "$set" else "x"}
 
+    item = f"{base_url}{case.path}/{created['id']}"
     for method, url, body in (
-        ("POST", f"{base_url}{PATH}", {**new_{{ cookiecutter.resource_name }}(2), **smuggled}),
-        ("PUT", f"{base_url}{PATH}/{created['id']}", {**new_{{ cookiecutter.resource_name }}(2), **smuggled}),
-        ("PATCH", f"{base_url}{PATH}/{created['id']}", smuggled),
+        ("POST", f"{base_url}{case.path}", {**case.new(2), **smuggled}),
+        ("PUT", item, {**case.new(2), **smuggled}),
+        ("PATCH", item, smuggled),
     ):
         response = await send_json(url, method, body)
         assert response.code == 422, (method, response.body)
         assert error_paths(response) == {key}
 
-    assert await {{ cookiecutter.collection_name }}.collection.count_documents({}) == 1
-    assert await {{ cookiecutter.collection_name }}.collection.find_one({}) == before
+    assert await collection.count_documents({}) == 1
+    assert await collection.find_one({}) == before
 
 
 async def test_body_must_be_an_object(base_url: str) -> None:
-    response = await send_json(f"{base_url}{PATH}", "POST", [new_{{ cookiecutter.resource_name }}(1)])
+    response = await send_json(f"{base_url}{CASE.path}", "POST", [CASE.new(1)])
     assert response.code == 422
     assert error_paths(response) == {"(body)"}
 
 
 async def test_empty_patch_is_422(base_url: str) -> None:
     created = await create(base_url)
-    response = await send_json(f"{base_url}{PATH}/{created['id']}", "PATCH", {})
+    response = await send_json(f"{base_url}{CASE.path}/{created['id']}", "PATCH", {})
     assert response.code == 422
     assert problem(response)["errors"][0]["message"] == "name a field to change"
 
 
-@pytest.mark.parametrize(
-    "field", [name for name in FIELDS if name not in OPTIONAL] or none_declared("required field")
-)
-async def test_patch_cannot_null_a_field_that_is_not_optional(base_url: str, field: str) -> None:
-    created = await create(base_url)
-    response = await send_json(f"{base_url}{PATH}/{created['id']}", "PATCH", {field: None})
+@pytest.mark.parametrize(("case", "field"), each("not_null", "required field"))
+async def test_patch_cannot_null_a_field_that_is_not_optional(
+    base_url: str, case: Case, field: str
+) -> None:
+    created = await create(base_url, case)
+    response = await send_json(f"{base_url}{case.path}/{created['id']}", "PATCH", {field: None})
     assert response.code == 422
     assert error_paths(response) == {field}
 
@@ -166,15 +163,16 @@ async def test_patch_cannot_null_a_field_that_is_not_optional(base_url: str, fie
         ("limit=5&limit=6", "limit"),
     ],
 )
-async def test_bad_list_query_is_422(base_url: str, query: str, path: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?{query}")
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_bad_list_query_is_422(base_url: str, case: Case, query: str, path: str) -> None:
+    response = await fetch(f"{base_url}{case.path}?{query}")
     assert response.code == 422, response.body
     assert error_paths(response) == {path}
 
 
-@pytest.mark.parametrize("field", FIELDS)
-async def test_invalid_filter_value_is_422(base_url: str, field: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?{field}={quote(BAD_FILTERS[field])}")
+@pytest.mark.parametrize(("case", "field"), each("fields", "field"))
+async def test_invalid_filter_value_is_422(base_url: str, case: Case, field: str) -> None:
+    response = await fetch(f"{base_url}{case.path}?{field}={quote(case.bad_filters[field])}")
     assert response.code == 422
     assert error_paths(response) == {field}
 
@@ -183,8 +181,7 @@ async def test_database_unavailable_is_503_within_the_timeout(
     unresponsive_base_url: str,
 ) -> None:
     started = time.monotonic()
-    body = new_{{ cookiecutter.resource_name }}(1)
-    response = await send_json(f"{unresponsive_base_url}{PATH}", "POST", body)
+    response = await send_json(f"{unresponsive_base_url}{CASE.path}", "POST", CASE.new(1))
     elapsed = time.monotonic() - started
     assert response.code == 503
     assert problem(response)["detail"] == "The database is unavailable; try again shortly."
@@ -199,9 +196,9 @@ async def test_unexpected_error_is_500_without_internals_and_logged_with_request
     async def broken(*_args: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr({{ cookiecutter.resource_name | pascal }}Repository, "find_page", broken)
+    monkeypatch.setattr(Repository, "find_page", broken)
     with caplog.at_level(logging.ERROR):
-        response = await fetch(f"{base_url}{PATH}", headers={"X-Request-ID": "req-42"})
+        response = await fetch(f"{base_url}{CASE.path}", headers={"X-Request-ID": "req-42"})
     assert response.code == 500
     body = problem(response)
     assert body["request_id"] == "req-42"
@@ -226,7 +223,7 @@ async def test_client_hanging_up_mid_body_is_not_left_in_flight(
     host, port = base_url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(
-        f"POST {PATH} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"POST {CASE.path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
         "Expect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
     )
     await writer.drain()
@@ -244,7 +241,7 @@ async def test_concurrent_requests_to_a_dead_database_all_end_within_the_timeout
     """Motor queues operations on threads before its clock starts; the deadline still holds."""
     started = time.monotonic()
     responses = await asyncio.gather(
-        *(fetch(f"{unresponsive_base_url}{PATH}?limit={n + 1}") for n in range(16))
+        *(fetch(f"{unresponsive_base_url}{CASE.path}?limit={n + 1}") for n in range(16))
     )
     elapsed = time.monotonic() - started
     assert {response.code for response in responses} == {503}
@@ -253,40 +250,51 @@ async def test_concurrent_requests_to_a_dead_database_all_end_within_the_timeout
     assert elapsed < budget, f"16 requests took {elapsed:.1f}s; the budget is {budget:.1f}s"
 
 
+@pytest.mark.parametrize("case", CASES, ids=str)
 async def test_writes_wait_for_the_unique_indexes(
     serve_app: ServeApp,
     context: ApiContext,
-    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    repositories: dict[str, Repository],
+    case: Case,
 ) -> None:
-    base_url = serve_app(dataclasses.replace(context, readiness=Readiness(indexes_ready=False)))
-    response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
-    if UNIQUE_FIELDS:
+    building = Readiness(building=[case.name])
+    base_url = serve_app(dataclasses.replace(context, readiness=building))
+    response = await send_json(f"{base_url}{case.path}", "POST", case.new(1))
+    if case.unique:
         assert response.code == 503
-        assert await {{ cookiecutter.collection_name }}.collection.count_documents({}) == 0
+        assert problem(response)["detail"].startswith("The unique indexes are being built")
+        assert await repositories[case.name].collection.count_documents({}) == 0
     else:  # nothing to guard: writes need no index
         assert response.code == 201
+    for other in CASES:  # the other resources' indexes exist: they serve as usual
+        if other is not case:
+            created = await send_json(f"{base_url}{other.path}", "POST", other.new(1))
+            assert created.code == 201, created.body
     assert (await fetch(f"{base_url}/readyz")).code == 503
 
 
+@pytest.mark.parametrize("case", CASES, ids=str)
 async def test_a_stored_document_that_breaks_the_model_is_skipped_not_a_500(
     base_url: str,
-    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    repositories: dict[str, Repository],
+    case: Case,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    good = await create(base_url)
-    foreign = {FIELDS[0]: {"written": "by another service"}}
-    bad = await {{ cookiecutter.collection_name }}.collection.insert_one(foreign)
+    good = await create(base_url, case)
+    foreign = {case.fields[0]: {"written": "by another service"}}
+    bad = await repositories[case.name].collection.insert_one(foreign)
     with caplog.at_level(logging.WARNING):
-        response = await fetch(f"{base_url}{PATH}")
+        response = await fetch(f"{base_url}{case.path}")
     assert response.code == 200
-    assert json.loads(response.body)["{{ cookiecutter.collection_name }}"] == [good]
-    assert any(str(bad.inserted_id) in record.getMessage() for record in caplog.records)
+    assert json.loads(response.body)[case.name] == [good]
+    skipped = f"skipping {case.singular} {bad.inserted_id}: "
+    assert any(record.getMessage().startswith(skipped) for record in caplog.records)
 
 
 async def test_responses_ask_clients_to_reconnect_while_draining(
     serve_app: ServeApp, context: ApiContext
 ) -> None:
-    readiness = Readiness(indexes_ready=True)
+    readiness = Readiness()
     base_url = serve_app(dataclasses.replace(context, readiness=readiness))
     readiness.draining = True
     response = await fetch(f"{base_url}/healthz")
@@ -311,7 +319,7 @@ async def test_finished_and_failed_requests_leave_nothing_in_flight(
     base_url: str, context: ApiContext
 ) -> None:
     await create(base_url)
-    await fetch(f"{base_url}{PATH}/{'0' * 24}")
+    await fetch(f"{base_url}{CASE.path}/{'0' * 24}")
     await post_raw(base_url, b"{")
     assert context.in_flight.count == 0
     assert await context.in_flight.wait_idle(0.1)

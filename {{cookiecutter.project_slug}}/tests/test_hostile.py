@@ -15,11 +15,10 @@ import bson
 import pytest
 from bson import Code, DBRef, MaxKey, MinKey, ObjectId, Regex
 from support import (
-    FIELDS,
-    SORTABLE,
+    CASES,
+    Case,
     RawResponse,
     fetch,
-    new_{{ cookiecutter.resource_name }},
     problem,
     raw_exchange,
     read_response,
@@ -28,23 +27,31 @@ from support import (
 
 from {{ cookiecutter.package_name }}.context import ApiContext
 from {{ cookiecutter.package_name }}.pagination import signing_keys
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.repository import Repository
 
-PATH = "/{{ cookiecutter.collection_name }}"
-FIRST = FIELDS[0]
+# Framing, JSON parsing and body limits are the same for every resource: one serves.
+CASE = CASES[0]
+PATH = CASE.path
+FIRST = CASE.fields[0]
+
+
+@pytest.fixture
+def case() -> Case:
+    """The resource `existing` stores a document of: the first, unless the test names one."""
+    return CASE
 
 
 @pytest.fixture
 async def existing(
-    base_url: str,
-    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    base_url: str, repositories: dict[str, Repository], case: Case
 ) -> AsyncIterator[dict[str, Any]]:
-    """One stored {{ cookiecutter.resource_name }}; the test fails if the collection changed by the end."""
-    response = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
+    """One stored document of `case`; the test fails if its collection changed by the end."""
+    response = await send_json(f"{base_url}{case.path}", "POST", case.new(1))
     assert response.code == 201
-    before = await {{ cookiecutter.collection_name }}.collection.find({}).to_list()
+    collection = repositories[case.name].collection
+    before = await collection.find({}).to_list()
     yield json.loads(response.body)
-    assert await {{ cookiecutter.collection_name }}.collection.find({}).to_list() == before
+    assert await collection.find({}).to_list() == before
 
 
 def post(body: bytes, *headers: str) -> bytes:
@@ -62,7 +69,7 @@ def post(body: bytes, *headers: str) -> bytes:
 
 def valid_body_with(raw_value: str, field: str = FIRST) -> bytes:
     """A valid create body as JSON text, with `field` set to `raw_value` verbatim."""
-    text = json.dumps({**new_{{ cookiecutter.resource_name }}(2), field: "__VALUE__"})
+    text = json.dumps({**CASE.new(2), field: "__VALUE__"})
     return text.replace('"__VALUE__"', raw_value).encode()
 
 
@@ -105,7 +112,7 @@ async def test_malformed_json_is_400_and_nothing_is_written(
 
 
 async def test_duplicate_key_error_names_the_key(base_url: str, existing: dict[str, Any]) -> None:
-    text = json.dumps(new_{{ cookiecutter.resource_name }}(2))[:-1] + f', "{FIRST}": null}}'
+    text = json.dumps(CASE.new(2))[:-1] + f', "{FIRST}": null}}'
     response = await fetch(
         f"{base_url}{PATH}", "POST", body=text, headers={"Content-Type": "application/json"}
     )
@@ -114,15 +121,19 @@ async def test_duplicate_key_error_names_the_key(base_url: str, existing: dict[s
 
 
 @pytest.mark.parametrize(
-    "key", ["$where", "$set", f"{FIRST}.$gt", f"{FIRST}\u0000", "_id", "id", "_v", "__proto__"]
+    "key", ["$where", "$set", "{field}.$gt", "{field}\u0000", "_id", "id", "_v", "__proto__"]
 )
+@pytest.mark.parametrize("case", CASES, ids=str)
 async def test_operator_dotted_nul_and_internal_keys_are_422(
-    base_url: str, existing: dict[str, Any], key: str
+    base_url: str, existing: dict[str, Any], case: Case, key: str
 ) -> None:
+    """Every resource's models refuse them; `{field}` stands for the resource's first field."""
+    key = key.format(field=case.fields[0])
+    item = f"{base_url}{case.path}/{existing['id']}"
     for method, url, body in (
-        ("POST", f"{base_url}{PATH}", {**new_{{ cookiecutter.resource_name }}(3), key: "x"}),
-        ("PUT", f"{base_url}{PATH}/{existing['id']}", {**new_{{ cookiecutter.resource_name }}(3), key: "x"}),
-        ("PATCH", f"{base_url}{PATH}/{existing['id']}", {key: "x"}),
+        ("POST", f"{base_url}{case.path}", {**case.new(3), key: "x"}),
+        ("PUT", item, {**case.new(3), key: "x"}),
+        ("PATCH", item, {key: "x"}),
     ):
         response = await send_json(url, method, body)
         assert response.code == 422, (method, response.body)
@@ -132,10 +143,10 @@ async def test_operator_dotted_nul_and_internal_keys_are_422(
 @pytest.mark.parametrize(
     "query",
     [
-        f"{FIRST}[$ne]=x",
-        f"{FIRST}[$gt]=",
+        "{field}[$ne]=x",
+        "{field}[$gt]=",
         "%24where=1",
-        f"{FIRST}.%24gt=x",
+        "{field}.%24gt=x",
         "limit=1.5",
         "limit=-1",
         "limit=0",
@@ -146,8 +157,10 @@ async def test_operator_dotted_nul_and_internal_keys_are_422(
         "unknown=1",
     ],
 )
-async def test_hostile_list_queries_are_422(base_url: str, query: str) -> None:
-    response = await fetch(f"{base_url}{PATH}?{query}")
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_hostile_list_queries_are_422(base_url: str, case: Case, query: str) -> None:
+    """Every resource's query parameters refuse them; `{field}` is its first field."""
+    response = await fetch(f"{base_url}{case.path}?{query.format(field=case.fields[0])}")
     assert response.code == 422, response.body
     assert problem(response)["detail"] == "The query is invalid."
 
@@ -157,11 +170,11 @@ async def test_underscore_parameters_are_ignored_as_cache_busters(
 ) -> None:
     response = await fetch(f"{base_url}{PATH}?_=1700000000&limit=5")
     assert response.code == 200
-    assert json.loads(response.body)["{{ cookiecutter.collection_name }}"] == [existing]
+    assert json.loads(response.body)[CASE.name] == [existing]
 
 
-def forged_cursor(sort: str, value: Any, signed_with: bytes | None = None) -> str:
-    raw = bson.encode({"sort": sort, "value": value, "id": ObjectId()})
+def forged_cursor(case: Case, sort: str, value: Any, signed_with: bytes | None = None) -> str:
+    raw = bson.encode({"of": case.name, "sort": sort, "value": value, "id": ObjectId()})
     payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     if signed_with is None:
         return payload
@@ -174,18 +187,26 @@ def forged_cursor(sort: str, value: Any, signed_with: bytes | None = None) -> st
     [Regex(".*"), Code("sleep(1000)"), MinKey(), MaxKey(), DBRef("x", ObjectId()), {"$gt": 1}, "a"],
     ids=["regex", "code", "minkey", "maxkey", "dbref", "operator", "string"],
 )
-@pytest.mark.parametrize("sort", ["id", *SORTABLE])
+@pytest.mark.parametrize(
+    ("case", "sort"),
+    [
+        pytest.param(case, sort, id=f"{case.name}.{sort}")
+        for case in CASES
+        for sort in ("id", *case.sortable)
+    ],
+)
 async def test_forged_cursor_is_422(
-    base_url: str, existing: dict[str, Any], context: ApiContext, sort: str, value: Any
+    base_url: str, existing: dict[str, Any], case: Case, sort: str, value: Any
 ) -> None:
     wrong_key = b"not the service's key"
-    for cursor in (forged_cursor(sort, value), forged_cursor(sort, value, wrong_key)):
-        response = await fetch(f"{base_url}{PATH}?sort={sort}&after={cursor}")
+    for cursor in (forged_cursor(case, sort, value), forged_cursor(case, sort, value, wrong_key)):
+        response = await fetch(f"{base_url}{case.path}?sort={sort}&after={cursor}")
         assert response.code == 422, (cursor, response.body)
         assert {error["path"] for error in problem(response)["errors"]} == {"after"}
     # The same position signed with the service's key is accepted: the signature decides.
-    genuine = forged_cursor(sort, ObjectId() if sort == "id" else None, signing_keys(None)[0])
-    assert (await fetch(f"{base_url}{PATH}?sort={sort}&after={genuine}")).code == 200
+    position = ObjectId() if sort == "id" else None
+    genuine = forged_cursor(case, sort, position, signing_keys(None)[0])
+    assert (await fetch(f"{base_url}{case.path}?sort={sort}&after={genuine}")).code == 200
 
 
 @pytest.mark.parametrize(
@@ -269,14 +290,14 @@ async def test_chunked_body_over_the_limit_is_413(
 
 
 async def test_chunked_body_within_the_limit_is_accepted(base_url: str) -> None:
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(4)).encode()
+    body = json.dumps(CASE.new(4)).encode()
     chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
     response = await raw_exchange(base_url, post(chunked, "Transfer-Encoding: chunked"))
     assert response.status == 201, response.body
 
 
 async def test_a_slow_client_does_not_delay_others(base_url: str) -> None:
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(5)).encode()
+    body = json.dumps(CASE.new(5)).encode()
     pieces = [body[start : start + 8] for start in range(0, len(body), 8)]
     parts = [post(b"", f"Content-Length: {len(body)}"), *pieces]
     slow = asyncio.create_task(raw_exchange(base_url, *parts, pause=2.0 / len(parts)))
@@ -289,33 +310,42 @@ async def test_a_slow_client_does_not_delay_others(base_url: str) -> None:
     assert response.status == 201
 
 
-@pytest.mark.parametrize("path", [PATH, "/healthz", "/readyz", "/openapi.json", "ITEM"])
-async def test_head_answers_like_get_without_a_body(
-    base_url: str, existing: dict[str, Any], path: str
-) -> None:
-    url = f"{base_url}{PATH}/{existing['id']}" if path == "ITEM" else f"{base_url}{path}"
+async def assert_head_answers_like_get(url: str) -> None:
     got = await fetch(url)
+    assert got.code == 200, got.body
     head = await fetch(url, "HEAD")
     assert (head.code, head.body) == (got.code, b"")
     assert head.headers["Content-Type"] == got.headers["Content-Type"]
     assert head.headers.get("ETag") == got.headers.get("ETag")
 
 
-@pytest.mark.parametrize(
-    ("path", "allowed"),
-    [
-        (PATH, "GET, HEAD, POST, OPTIONS"),
-        ("ITEM", "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
-        ("/healthz", "GET, HEAD, OPTIONS"),
-    ],
-)
-async def test_options_lists_the_allowed_methods(
-    base_url: str, existing: dict[str, Any], path: str, allowed: str
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_head_answers_like_get_on_each_resource(
+    base_url: str, existing: dict[str, Any], case: Case
 ) -> None:
-    url = f"{base_url}{PATH}/{existing['id']}" if path == "ITEM" else f"{base_url}{path}"
+    await assert_head_answers_like_get(f"{base_url}{case.path}")
+    await assert_head_answers_like_get(f"{base_url}{case.path}/{existing['id']}")
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json"])
+async def test_head_answers_like_get_on_the_service_routes(base_url: str, path: str) -> None:
+    await assert_head_answers_like_get(f"{base_url}{path}")
+
+
+async def allowed_methods(url: str) -> str:
     response = await fetch(url, "OPTIONS")
     assert response.code == 204
-    assert response.headers["Allow"] == allowed
+    return response.headers["Allow"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_options_lists_the_allowed_methods(
+    base_url: str, existing: dict[str, Any], case: Case
+) -> None:
+    assert await allowed_methods(f"{base_url}{case.path}") == "GET, HEAD, POST, OPTIONS"
+    item = f"{base_url}{case.path}/{existing['id']}"
+    assert await allowed_methods(item) == "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
+    assert await allowed_methods(f"{base_url}/healthz") == "GET, HEAD, OPTIONS"
 
 
 @pytest.mark.parametrize(
@@ -325,7 +355,7 @@ async def test_wrong_method_is_405_and_writes_nothing(
     base_url: str, existing: dict[str, Any], method: str, path: str
 ) -> None:
     url = f"{base_url}{PATH}/{existing['id']}" if path == "ITEM" else f"{base_url}{path}"
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(6)) if method in ("POST", "PUT") else None
+    body = json.dumps(CASE.new(6)) if method in ("POST", "PUT") else None
     headers = {"Content-Type": "application/json"} if body else None
     response = await fetch(url, method, body=body, headers=headers, allow_nonstandard_methods=True)
     assert response.code == 405
@@ -368,7 +398,7 @@ async def test_a_key_repeated_at_the_end_of_a_large_body_is_named(
 
 
 async def test_a_422_lists_at_most_50_errors(base_url: str, existing: dict[str, Any]) -> None:
-    body = {**new_{{ cookiecutter.resource_name }}(7), **{f"unknown_{n}": n for n in range(200)}}
+    body = {**CASE.new(7), **{f"unknown_{n}": n for n in range(200)}}
     response = await send_json(f"{base_url}{PATH}", "POST", body)
     assert response.code == 422
     assert len(problem(response)["errors"]) == 50
@@ -376,16 +406,15 @@ async def test_a_422_lists_at_most_50_errors(base_url: str, existing: dict[str, 
 
 
 async def test_documents_whose_id_is_not_an_object_id_do_not_break_pages(
-    base_url: str,
-    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository,
+    base_url: str, repositories: dict[str, Repository]
 ) -> None:
-    first = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(1))
-    foreign = {"_id": "written-elsewhere", **new_{{ cookiecutter.resource_name }}(2)}
-    await {{ cookiecutter.collection_name }}.collection.insert_one(foreign)
-    second = await send_json(f"{base_url}{PATH}", "POST", new_{{ cookiecutter.resource_name }}(3))
+    first = await send_json(f"{base_url}{PATH}", "POST", CASE.new(1))
+    foreign = {"_id": "written-elsewhere", **CASE.new(2)}
+    await repositories[CASE.name].collection.insert_one(foreign)
+    second = await send_json(f"{base_url}{PATH}", "POST", CASE.new(3))
     page = json.loads((await fetch(f"{base_url}{PATH}?limit=1")).body)
     rest = json.loads((await fetch(f"{base_url}{PATH}?limit=5&after={page['next']}")).body)
-    listed = page["{{ cookiecutter.collection_name }}"] + rest["{{ cookiecutter.collection_name }}"]
+    listed = page[CASE.name] + rest[CASE.name]
     assert [item["id"] for item in listed] == [
         json.loads(first.body)["id"],
         json.loads(second.body)["id"],

@@ -19,21 +19,25 @@ from typing import Any
 
 import pytest
 from pymongo import MongoClient
-from support import SORTABLE, UNIQUE, new_{{ cookiecutter.resource_name }}
+from support import CASES, Case
 from tornado.httpserver import HTTPServer
 
 from {{ cookiecutter.package_name }}.app import make_app
 from {{ cookiecutter.package_name }}.context import ApiContext
 from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.repository import open_repositories
 from {{ cookiecutter.package_name }}.server import Listener
 from {{ cookiecutter.package_name }}.settings import Settings
 
 DEADLINE = 20.0
-PATH = "/{{ cookiecutter.collection_name }}"
+# Start-up, workers and shutdown do not depend on the resource: requests go to the first one.
+CASE = CASES[0]
 # What a request may take beyond MONGODB_TIMEOUT_MS on a busy test machine.
 MARGIN = 3.0
-INDEXED = UNIQUE + SORTABLE
+# References are always indexed; unique and sortable fields are too.
+INDEXED = any(case.unique or case.sortable or case.multikey or case.references for case in CASES)
+# Duplicates stop the first unique index of the first resource that has one.
+UNIQUE_CASE = next((case for case in CASES if case.unique), None)
 
 
 class ServerProcess:
@@ -197,9 +201,9 @@ def test_service_starts_without_its_database_and_answers_503(
     assert call(port, "GET", "/healthz")[0] == 200
     status, _, body = call(port, "GET", "/readyz")
     assert (status, body) == (503, {"status": "creating indexes"})
-    for method, body in (("GET", None), ("POST", new_{{ cookiecutter.resource_name }}(1))):
+    for method, body in (("GET", None), ("POST", CASE.new(1))):
         started = time.monotonic()
-        status, _, _ = call(port, method, PATH, body)
+        status, _, _ = call(port, method, CASE.path, body)
         assert status == 503, method
         assert time.monotonic() - started < 0.5 + MARGIN, method
     server.wait_for(r"indexes on \w+ not created: the database is unavailable .*; retry in")
@@ -207,35 +211,50 @@ def test_service_starts_without_its_database_and_answers_503(
     assert server.process.wait(timeout=DEADLINE) == 0
 
 
-@pytest.mark.skipif(not UNIQUE, reason="the spec declares no unique field")
+@pytest.mark.skipif(UNIQUE_CASE is None, reason="the spec declares no unique field")
 def test_duplicates_hold_back_the_unique_index_with_one_error_line_until_removed(
     settings: Settings, start_process: StartServer
 ) -> None:
+    assert UNIQUE_CASE is not None
     name = f"{settings.mongodb_database}_duplicates"
     client: MongoClient[dict[str, Any]] = MongoClient(settings.mongodb_uri)
     with client:
-        collection = client[name]["{{ cookiecutter.collection_name }}"]
+        collection = client[name][UNIQUE_CASE.name]
         try:
-            collection.insert_many([new_{{ cookiecutter.resource_name }}(1) for _ in range(2)])
+            collection.insert_many([UNIQUE_CASE.new(1) for _ in range(2)])
             server = start_process(
                 MONGODB_URI=settings.mongodb_uri,
                 MONGODB_DATABASE=name,
                 SHUTDOWN_DELAY_SECONDS="0",
             )
             port = server.port()
-            failure = server.wait_for(r"ERROR .*indexes on \w+ not created: ").string
-            assert UNIQUE[0] in failure, failure
+            failed = rf"ERROR .*indexes on {UNIQUE_CASE.name} not created: "
+            failure = server.wait_for(failed).string
+            assert UNIQUE_CASE.unique[0] in failure, failure
             status, _, body = call(port, "GET", "/readyz")
             assert (status, body) == (503, {"status": "creating indexes"})
+            for other in CASES:  # one resource's duplicates hold back no other resource
+                if other is not UNIQUE_CASE:
+                    assert post_once_ready(port, other) == 201
 
             collection.delete_many({})
-            server.wait_for(r"indexes on \w+ are in place")
+            server.wait_for(rf"indexes on {UNIQUE_CASE.name} are in place")
             wait_until_ready(port)
         finally:
             client.drop_database(name)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=DEADLINE) == 0
     assert not any("Traceback" in line for line in server.log), "".join(server.log)
+
+
+def post_once_ready(port: int, case: Case) -> int:
+    """The status of creating a `case` document, retried while its indexes are being built."""
+    deadline = time.monotonic() + DEADLINE
+    while (status := call(port, "POST", case.path, case.new(1))[0]) == 503:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return status
 
 
 WORKER_LISTENING = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
@@ -308,7 +327,7 @@ def test_sigterm_reports_not_ready_but_keeps_serving_for_the_delay(
     server.wait_for(r"draining: /readyz answers 503")
     status, _, body = call(port, "GET", "/readyz")
     assert (status, body) == (503, {"status": "shutting down"})
-    status, headers, _ = call(port, "POST", PATH, new_{{ cookiecutter.resource_name }}(901))
+    status, headers, _ = call(port, "POST", CASE.path, CASE.new(901))
     assert status == 201
     assert headers["Connection"] == "close"
     assert server.process.poll() is None
@@ -323,15 +342,14 @@ def test_sigterm_lets_the_in_flight_request_finish(start_server: StartServer) ->
     server = start_server(SHUTDOWN_GRACE_SECONDS="10", SHUTDOWN_DELAY_SECONDS="0")
     port = server.port()
     wait_until_ready(port)
-    body = json.dumps(new_{{ cookiecutter.resource_name }}(902)).encode()
+    body = json.dumps(CASE.new(902)).encode()
+    head = (
+        f"POST {CASE.path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Expect: 100-continue\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
 
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as connection:
-        connection.sendall(
-            b"POST /{{ cookiecutter.collection_name }} HTTP/1.1\r\n"
-            b"Host: test\r\nContent-Type: application/json\r\n"
-            b"Expect: 100-continue\r\nConnection: close\r\n"
-            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
-        )
+        connection.sendall(head.encode())
         # Tornado answers 100 Continue only after the handler's prepare() ran: it is in flight.
         assert connection.recv(1024).startswith(b"HTTP/1.1 100")
 
@@ -356,7 +374,7 @@ async def test_closing_the_listener_serves_the_connections_in_its_backlog(
     context = ApiContext(
         settings=settings,
         client=client,
-        {{ cookiecutter.collection_name }}={{ cookiecutter.resource_name | pascal }}Repository(client, settings),
+        repositories=open_repositories(client, settings),
     )
     server = HTTPServer(make_app(context))
     listening = socket.create_server(("127.0.0.1", 0), backlog=16)

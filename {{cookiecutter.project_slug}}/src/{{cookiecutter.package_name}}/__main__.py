@@ -10,10 +10,7 @@ import logging
 import sys
 
 from {{ cookiecutter.package_name }}.server import run
-from {{ cookiecutter.package_name }}.settings import (
-    ConfigError,
-    load_settings,
-)
+from {{ cookiecutter.package_name }}.settings import ConfigError, load_settings
 
 
 def main() -> int:

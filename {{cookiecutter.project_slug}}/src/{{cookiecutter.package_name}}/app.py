@@ -9,6 +9,7 @@ from tornado.web import Application, RequestHandler
 from {{ cookiecutter.package_name }} import handlers
 from {{ cookiecutter.package_name }}.context import ApiContext
 from {{ cookiecutter.package_name }}.openapi import build_openapi
+from {{ cookiecutter.package_name }}.resources import RESOURCES
 
 access_log = logging.getLogger("{{ cookiecutter.package_name }}.access")
 
@@ -27,10 +28,17 @@ def log_request(handler: RequestHandler) -> None:
 
 def make_app(context: ApiContext) -> Application:
     shared = {"context": context}
+    resource_routes = [
+        route
+        for resource in RESOURCES
+        for route in (
+            (rf"/{resource.name}", handlers.CollectionHandler, {**shared, "resource": resource}),
+            (rf"/{resource.name}/([^/]+)", handlers.ItemHandler, {**shared, "resource": resource}),
+        )
+    ]
     return Application(
         [
-            (r"/{{ cookiecutter.collection_name }}", handlers.{{ cookiecutter.collection_name | pascal }}Handler, shared),
-            (r"/{{ cookiecutter.collection_name }}/([^/]+)", handlers.{{ cookiecutter.resource_name | pascal }}Handler, shared),
+            *resource_routes,
             (r"/healthz", handlers.HealthHandler, shared),
             (r"/readyz", handlers.ReadinessHandler, shared),
             (r"/openapi.json", handlers.OpenApiHandler, {**shared, "document": build_openapi()}),

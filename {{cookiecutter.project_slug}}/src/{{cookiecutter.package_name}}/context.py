@@ -1,15 +1,13 @@
-"""What every handler shares: settings, the repository, and the count of requests in flight."""
+"""What every handler shares: settings, the repositories, and the requests in flight."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from {{ cookiecutter.package_name }}.database import (
-    AsyncMongoClient,
-    Document,
-)
-from {{ cookiecutter.package_name }}.repository import {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document
+from {{ cookiecutter.package_name }}.repository import Repository
 from {{ cookiecutter.package_name }}.settings import Settings
 
 
@@ -42,24 +40,25 @@ class InFlight:
 class Readiness:
     """What `/readyz` reports besides the database ping, and what gates writes.
 
-    `indexes_ready` turns true once every declared index exists; until then writes that a
-    unique index must guard are refused with 503. `draining` turns true on SIGTERM, so load
-    balancers stop sending before the server stops accepting.
+    `building` names the resources whose indexes do not all exist yet; until theirs do,
+    writes that a unique index must guard are refused with 503, while other resources serve
+    as usual. `draining` turns true on SIGTERM, so load balancers stop sending before the
+    server stops accepting.
     """
 
-    def __init__(self, indexes_ready: bool = False) -> None:
-        self.indexes_ready = indexes_ready
+    def __init__(self, building: Iterable[str] = ()) -> None:
+        self.building = set(building)
         self.draining = False
 
     @property
-    def ready(self) -> bool:
-        return self.indexes_ready and not self.draining
+    def indexes_ready(self) -> bool:
+        return not self.building
 
 
 @dataclass(frozen=True)
 class ApiContext:
     settings: Settings
     client: AsyncMongoClient[Document]
-    {{ cookiecutter.collection_name }}: {{ cookiecutter.resource_name | pascal }}Repository
+    repositories: Mapping[str, Repository]  # by collection name
     in_flight: InFlight = field(default_factory=InFlight)
     readiness: Readiness = field(default_factory=Readiness)

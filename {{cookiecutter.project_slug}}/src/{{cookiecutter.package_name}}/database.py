@@ -1,4 +1,8 @@
 """MongoDB access: the only module that knows which driver the service uses."""
+{%- set types = cookiecutter.resources | parse_resources | types_used %}
+{%- set codecs = [] %}
+{%- if "decimal" in types %}{% set codecs = codecs + ["_DecimalCodec()"] %}{% endif %}
+{%- if "date" in types %}{% set codecs = codecs + ["_DateEncoder()"] %}{% endif %}
 
 from __future__ import annotations
 
@@ -6,12 +10,22 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+{%- if "decimal" in types %}
 from decimal import Decimal
+{%- endif %}
 from typing import Any
 
+{% if "decimal" in types -%}
 from bson import Decimal128
+{% endif -%}
 from bson.binary import UuidRepresentation
+{%- if "decimal" in types %}
 from bson.codec_options import CodecOptions, TypeDecoder, TypeEncoder, TypeRegistry
+{%- elif "date" in types %}
+from bson.codec_options import CodecOptions, TypeEncoder, TypeRegistry
+{%- else %}
+from bson.codec_options import CodecOptions
+{%- endif %}
 {% if cookiecutter.mongodb_driver == "motor" -%}
 from motor.motor_asyncio import AsyncIOMotorClient as AsyncMongoClient
 from motor.motor_asyncio import AsyncIOMotorCollection as AsyncCollection
@@ -36,6 +50,7 @@ __all__ = [
 ]
 
 Document = dict[str, Any]
+{%- if "decimal" in types %}
 
 
 class _DecimalCodec(TypeEncoder, TypeDecoder):
@@ -49,6 +64,8 @@ class _DecimalCodec(TypeEncoder, TypeDecoder):
 
     def transform_bson(self, value: Decimal128) -> Decimal:
         return value.to_decimal()
+{%- endif %}
+{%- if "date" in types %}
 
 
 class _DateEncoder(TypeEncoder):
@@ -58,13 +75,16 @@ class _DateEncoder(TypeEncoder):
 
     def transform_python(self, value: dt.date) -> dt.datetime:
         return dt.datetime.combine(value, dt.time(), dt.UTC)
+{%- endif %}
 
 
 CODEC_OPTIONS: CodecOptions[Document] = CodecOptions(
     tz_aware=True,
     tzinfo=dt.UTC,
     uuid_representation=UuidRepresentation.STANDARD,
-    type_registry=TypeRegistry([_DecimalCodec(), _DateEncoder()]),
+{%- if codecs %}
+    type_registry=TypeRegistry([{{ codecs | join(", ") }}]),
+{%- endif %}
 )
 
 

@@ -1,4 +1,5 @@
 """Errors as values: raised where they are found, rendered as problem+json by the handlers."""
+{%- set any_unique = cookiecutter.resources | parse_resources | selectattr("unique_fields") | list %}
 
 from __future__ import annotations
 
@@ -58,9 +59,13 @@ class Unprocessable(ApiError):
         )
 
 
+{%- if any_unique %}
+
+
 class Conflict(ApiError):
     def __init__(self, detail: str, field: str) -> None:
         super().__init__(409, detail, [{"path": field, "message": detail, "type": "duplicate"}])
+{%- endif %}
 
 
 class DatabaseUnavailable(ApiError):

@@ -1,4 +1,11 @@
-"""HTTP handlers: validate the request, make one database call, return the public model."""
+"""HTTP handlers: validate the request, make one database call, return the public model.
+
+`CollectionHandler` and `ItemHandler` serve every resource; the resource they are given in
+the route table supplies its models and names.
+"""
+{%- set resources = cookiecutter.resources | parse_resources %}
+{%- set decimals = "decimal" in (resources | types_used) %}
+{%- set any_unique = resources | selectattr("unique_fields") | list %}
 
 from __future__ import annotations
 
@@ -18,23 +25,13 @@ from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
 from {{ cookiecutter.package_name }}.context import ApiContext
-from {{ cookiecutter.package_name }}.database import (
-    Document,
-    ping,
-)
-from {{ cookiecutter.package_name }}.errors import (
-    ApiError,
-    DatabaseUnavailable,
-    NotFound,
-    Unprocessable,
-)
+from {{ cookiecutter.package_name }}.database import Document, ping
+from {{ cookiecutter.package_name }}.errors import ApiError, NotFound, Unprocessable
 from {{ cookiecutter.package_name }}.models import (
-    {{ cookiecutter.resource_name | pascal }}Create,
-    {{ cookiecutter.resource_name | pascal }}Patch,
-    {{ cookiecutter.resource_name | pascal }}Public,
-    {{ cookiecutter.resource_name | pascal }}Query,
-    {{ cookiecutter.resource_name | pascal }}Replace,
+    PublicBody,
+    Resource,
     json_body,
+    parse_object_id,
 )
 from {{ cookiecutter.package_name }}.pagination import (
     InvalidCursor,
@@ -44,8 +41,8 @@ from {{ cookiecutter.package_name }}.pagination import (
 )
 from {{ cookiecutter.package_name }}.repository import (
     UNCONDITIONAL,
-    UNIQUE_FIELDS,
     Precondition,
+    Repository,
     version_tag,
 )
 
@@ -109,8 +106,18 @@ class ApiHandler(RequestHandler):
             self._refuse(_too_large(limit))
         elif not _JSON_MEDIA.match(media_type):
             self._refuse(ApiError(415, "Send the body as application/json."))
-        elif UNIQUE_FIELDS and not self.context.readiness.indexes_ready:
-            self._refuse(DatabaseUnavailable())
+{%- if any_unique %}
+        elif self._building_unique_indexes:
+            self._refuse(ApiError(503, "The unique indexes are being built; try again shortly."))
+{%- endif %}
+
+{%- if any_unique %}
+
+    @property
+    def _building_unique_indexes(self) -> bool:
+        """Whether a write here needs a unique index that does not exist yet."""
+        return False
+{%- endif %}
 
     def _declared_length(self) -> int | None:
         """The body's Content-Length; a 400 for framing headers Tornado would refuse."""
@@ -177,13 +184,16 @@ class ApiHandler(RequestHandler):
     def parse_body(self, model: type[Body]) -> Body:
         if self._refusal is not None:
             raise self._refusal
-        text = json_body(b"".join(self._chunks))
+        text = self._body_text(b"".join(self._chunks))
         try:
             return model.model_validate_json(text)
         except ValidationError as error:
             if any(detail["type"] == "json_invalid" for detail in error.errors()):
                 raise ApiError(400, "The body is not valid JSON.") from None
             raise Unprocessable.from_validation(error, "body") from None
+
+    def _body_text(self, raw: bytes) -> str:
+        return json_body(raw)
 
     def parse_query(self, model: type[Body]) -> Body:
         arguments: dict[str, str] = {}
@@ -265,53 +275,75 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, f"The body is larger than the limit of {limit} bytes.")
 
 
-def _missing(id_text: str) -> NotFound:
-    return NotFound(f"No {{ cookiecutter.resource_name }} with id {id_text!r}.")
+class ResourceHandler(ApiHandler):
+    """What the collection and item handlers share: their resource and its repository."""
 
+    def initialize(self, context: ApiContext, resource: Resource) -> None:  # type: ignore[override]
+        super().initialize(context)
+        self.resource = resource
+        self.repository: Repository = context.repositories[resource.name]
 
-def _object_id(id_text: str) -> ObjectId:
-    """A path id; anything that is not 24 hex digits can match no document, hence 404."""
-    if len(id_text) != 24 or not ObjectId.is_valid(id_text):
-        raise _missing(id_text)
-    return ObjectId(id_text)
+{%- if any_unique %}
 
+    @property
+    def _building_unique_indexes(self) -> bool:
+        building = self.resource.name in self.context.readiness.building
+        return building and bool(self.resource.unique)
+{%- endif %}
+{%- if decimals %}
 
-def _public(document: Document) -> {{ cookiecutter.resource_name | pascal }}Public:
-    return {{ cookiecutter.resource_name | pascal }}Public.from_document(document)
+    def _body_text(self, raw: bytes) -> str:
+        return json_body(raw, self.resource.decimal_fields)
+{%- endif %}
+
+    def _public(self, document: Document) -> PublicBody:
+        return self.resource.public.from_document(document)
+
+    def _missing(self, id_text: str) -> NotFound:
+        return NotFound(f"No {self.resource.singular} with id {id_text!r}.")
+
+    def _object_id(self, id_text: str) -> ObjectId:
+        """A path id; anything else than 24 lower-case hex digits matches nothing: 404."""
+        id_ = parse_object_id(id_text)
+        if id_ is None:
+            raise self._missing(id_text)
+        return id_
 
 
 def _entity_tag(document: Document) -> str:
     return f'"{version_tag(document)}"'
 
 
-class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
-    """`/{{ cookiecutter.collection_name }}`: list with filters and keyset pagination, or create."""
+class CollectionHandler(ResourceHandler):
+    """`/<collection>`: list with filters and keyset pagination, or create."""
 
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 
     async def get(self) -> None:
-        query = self.parse_query({{ cookiecutter.resource_name | pascal }}Query)
+        query = self.parse_query(self.resource.query)
         keys = signing_keys(self._cursor_secret)
         try:
-            after = decode_cursor(query.after, query.sort, keys) if query.after else None
+            after = (
+                None
+                if query.after is None
+                else decode_cursor(query.after, self.resource.name, query.sort, keys)
+            )
         except InvalidCursor:
             raise Unprocessable(
                 "The query is invalid.",
                 [{"path": "after", "message": "not a cursor for this sort", "type": "cursor"}],
             ) from None
         # One extra document tells whether another page follows.
-        documents = await self.context.{{ cookiecutter.collection_name }}.find_page(
-            query.filters(),
-            query.sort,
-            query.limit + 1,
-            after,
+        documents = await self.repository.find_page(
+            query.filters(), query.sort, query.limit + 1, after
         )
         page = documents[: query.limit]
         more = len(documents) > query.limit
+        cursor = encode_cursor(self.resource.name, query.sort, page[-1], keys) if more else None
         self.send_json(
             {
-                "{{ cookiecutter.collection_name }}": [item for item in map(_readable, page) if item is not None],
-                "next": encode_cursor(query.sort, page[-1], keys) if more else None,
+                self.resource.name: [item for item in map(self._readable, page) if item],
+                "next": cursor,
             }
         )
 
@@ -321,32 +353,32 @@ class {{ cookiecutter.collection_name | pascal }}Handler(ApiHandler):
         return secret.get_secret_value() if secret else None
 
     async def post(self) -> None:
-        body = self.parse_body({{ cookiecutter.resource_name | pascal }}Create).model_dump()
-        document = await self.context.{{ cookiecutter.collection_name }}.insert(body)
-        self.set_header("Location", f"/{{ cookiecutter.collection_name }}/{document['_id']}")
+        body = self.parse_body(self.resource.create).model_dump()
+        document = await self.repository.insert(body)
+        self.set_header("Location", f"/{self.resource.name}/{document['_id']}")
         self.set_header("ETag", _entity_tag(document))
-        self.send_json(_public(document), status=201)
+        self.send_json(self._public(document), status=201)
+
+    def _readable(self, document: Document) -> dict[str, Any] | None:
+        """A stored document as JSON, or None (logged) when it no longer fits the model.
+
+        Documents written by an older version or another service are skipped, so one of
+        them cannot turn every page that holds it into an error.
+        """
+        try:
+            return self._public(document).model_dump(mode="json")
+        except ValidationError as error:
+            log.warning(
+                "skipping %s %s: stored document does not match the model: %s",
+                self.resource.singular,
+                document.get("_id"),
+                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()),
+            )
+            return None
 
 
-def _readable(document: Document) -> dict[str, Any] | None:
-    """A stored document as JSON, or None (logged) when it no longer fits the model.
-
-    Documents written by an older version or another service are skipped, so one of them
-    cannot turn every page that holds it into an error.
-    """
-    try:
-        return _public(document).model_dump(mode="json")
-    except ValidationError as error:
-        log.warning(
-            "skipping {{ cookiecutter.resource_name }} %s: stored document does not match the model: %s",
-            document.get("_id"),
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()),
-        )
-        return None
-
-
-class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
-    """`/{{ cookiecutter.collection_name }}/<id>`: read, replace, update or delete one {{ cookiecutter.resource_name }}.
+class ItemHandler(ResourceHandler):
+    """`/<collection>/<id>`: read, replace, update or delete one document.
 
     Its ETag is the stored version, so `If-None-Match` gives 304 and `If-Match` makes a
     write conditional (412 when another write came first), each in one round trip.
@@ -354,46 +386,44 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
 
     SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-    def initialize(self, context: ApiContext) -> None:
-        super().initialize(context)
-        self._etag: str | None = None
+    _etag: str | None = None  # set by `get` for Tornado's If-None-Match check
 
     def compute_etag(self) -> str | None:
         return self._etag
 
-    async def get(self, {{ cookiecutter.resource_name }}_id: str) -> None:
-        document = await self.context.{{ cookiecutter.collection_name }}.get(_object_id({{ cookiecutter.resource_name }}_id))
-        document = self._found(document, {{ cookiecutter.resource_name }}_id, UNCONDITIONAL)
+    async def get(self, id_text: str) -> None:
+        document = await self.repository.get(self._object_id(id_text))
+        document = self._found(document, id_text, UNCONDITIONAL)
         if_match = self._tags("If-Match", strong=True)
         if if_match is not None and "*" not in if_match and version_tag(document) not in if_match:
-            raise _changed()
+            raise self._changed()
         self._etag = _entity_tag(document)
-        self.send_json(_public(document))
+        self.send_json(self._public(document))
 
-    async def put(self, {{ cookiecutter.resource_name }}_id: str) -> None:
-        id_ = _object_id({{ cookiecutter.resource_name }}_id)
-        replacement = self.parse_body({{ cookiecutter.resource_name | pascal }}Replace).model_dump()
+    async def put(self, id_text: str) -> None:
+        id_ = self._object_id(id_text)
+        replacement = self.parse_body(self.resource.replace).model_dump()
         condition = self._precondition()
-        document = await self.context.{{ cookiecutter.collection_name }}.replace(id_, replacement, condition)
-        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, condition))
+        document = await self.repository.replace(id_, replacement, condition)
+        self._send_written(self._found(document, id_text, condition))
 
-    async def patch(self, {{ cookiecutter.resource_name }}_id: str) -> None:
-        id_ = _object_id({{ cookiecutter.resource_name }}_id)
-        changes = self.parse_body({{ cookiecutter.resource_name | pascal }}Patch).changes()
+    async def patch(self, id_text: str) -> None:
+        id_ = self._object_id(id_text)
+        changes = self.parse_body(self.resource.patch).changes()
         if not changes:
             raise Unprocessable(
                 "The body is invalid.",
                 [{"path": "(body)", "message": "name a field to change", "type": "empty"}],
             )
         condition = self._precondition()
-        document = await self.context.{{ cookiecutter.collection_name }}.update(id_, changes, condition)
-        self._send_written(self._found(document, {{ cookiecutter.resource_name }}_id, condition))
+        document = await self.repository.update(id_, changes, condition)
+        self._send_written(self._found(document, id_text, condition))
 
-    async def delete(self, {{ cookiecutter.resource_name }}_id: str) -> None:
-        id_ = _object_id({{ cookiecutter.resource_name }}_id)
+    async def delete(self, id_text: str) -> None:
+        id_ = self._object_id(id_text)
         condition = self._precondition()
-        if not await self.context.{{ cookiecutter.collection_name }}.delete(id_, condition):
-            self._found(None, {{ cookiecutter.resource_name }}_id, condition)
+        if not await self.repository.delete(id_, condition):
+            self._found(None, id_text, condition)
         self.set_status(204)
         self.finish()
 
@@ -405,7 +435,7 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
         if_match = self._tags("If-Match", strong=True)
         if_none_match = self._tags("If-None-Match", strong=False)
         if if_match == frozenset() or (if_none_match and "*" in if_none_match):
-            raise _changed()
+            raise self._changed()
         return Precondition(match=if_match, none_match=if_none_match)
 
     def _tags(self, header: str, strong: bool) -> frozenset[str] | None:
@@ -419,20 +449,22 @@ class {{ cookiecutter.resource_name | pascal }}Handler(ApiHandler):
 
     def _send_written(self, document: Document) -> None:
         self.set_header("ETag", _entity_tag(document))
-        self.send_json(_public(document))
+        self.send_json(self._public(document))
 
     def _found(self, document: Document | None, id_text: str, condition: Precondition) -> Document:
         """The document; else 412 if the request named versions (RFC 9110), else 404."""
         if document is not None:
             return document
         if condition.given:
-            raise _changed()
-        raise _missing(id_text)
+            raise self._changed()
+        raise self._missing(id_text)
 
-
-def _changed() -> ApiError:
-    detail = "No {{ cookiecutter.resource_name }} here has a version that If-Match and If-None-Match allow."
-    return ApiError(412, f"{detail} Read it again.")
+    def _changed(self) -> ApiError:
+        return ApiError(
+            412,
+            f"No {self.resource.singular} here has a version that If-Match and If-None-Match"
+            " allow. Read it again.",
+        )
 
 
 class HealthHandler(ApiHandler):

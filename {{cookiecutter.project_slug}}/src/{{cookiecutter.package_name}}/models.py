@@ -1,16 +1,18 @@
-"""The {{ cookiecutter.resource_name }} bodies the API accepts and returns, validated by pydantic."""
+"""What every resource's models are built from: field types, base models, the body check."""
+{%- set resources = cookiecutter.resources | parse_resources %}
+{%- set types = resources | types_used %}
+{%- set forms = resources | query_forms %}
+{%- set default_max_length = 1000 %}
+{%- set any_unique = resources | selectattr("unique_fields") | list %}
 
 from __future__ import annotations
 
-{{ cookiecutter.fields | model_imports }}
+{{ resources | models_imports }}
 
+from {{ cookiecutter.package_name }}.database import Document
 from {{ cookiecutter.package_name }}.errors import MalformedBody
 
-{%- set fields = cookiecutter.fields | parse_fields %}
-{%- set types = cookiecutter.fields | types_used %}
-{%- set default_max_length = 1000 %}
-
-Document = dict[str, Any]
+OBJECT_ID_PATTERN = "^[0-9a-f]{24}$"
 {%- if "datetime" in types %}
 
 
@@ -50,19 +52,19 @@ Email = Annotated[
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _whole_number(value: object) -> object:
+def whole_number(value: object) -> object:
     """JSON Schema counts 1.0 as an integer, so the API does; 1.5 and "1" are still refused."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
-Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_whole_number)]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(whole_number)]
 {%- endif %}
 {%- if "decimal" in types %}
 
 
-def _fits_decimal128(value: Decimal) -> Decimal:
+def fits_decimal128(value: Decimal) -> Decimal:
     """MongoDB stores Decimal128: refuse here (422) what its codec would refuse later (500)."""
     try:
         Decimal128(value)
@@ -78,7 +80,7 @@ def _fits_decimal128(value: Decimal) -> Decimal:
 DECIMAL_STRING = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 
 
-def _decimal_text(value: object) -> object:
+def decimal_text(value: object) -> object:
     """A decimal from its exact text (the body pre-parse sends numbers as text too)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
@@ -89,7 +91,7 @@ def _decimal_text(value: object) -> object:
     return Decimal(value)
 
 
-def _decimal_strings(schema: dict[str, Any]) -> None:
+def decimal_strings(schema: dict[str, Any]) -> None:
     """Say in the JSON schema which strings a decimal field takes."""
     for branch in schema.get("anyOf", []):
         if branch.get("type") == "string":
@@ -98,33 +100,69 @@ def _decimal_strings(schema: dict[str, Any]) -> None:
 
 StorableDecimal = Annotated[
     Decimal,
-    Field(json_schema_extra=_decimal_strings),
-    BeforeValidator(_decimal_text),
-    AfterValidator(_fits_decimal128),
+    Field(json_schema_extra=decimal_strings),
+    BeforeValidator(decimal_text),
+    AfterValidator(fits_decimal128),
 ]
 {%- endif %}
-{%- for field in fields if field.alias %}
-{{ field.alias_definition }}
-{%- endfor %}
-
-DECIMAL_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("scalar", "decimal") | py_tuple }}
+{%- if "ref" in types %}
 
 
+def _object_id(value: object) -> ObjectId:
+    """An id as MongoDB stores it, from itself or from its 24 lower-case hex digits."""
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and (id_ := parse_object_id(value)) is not None:
+        return id_
+    raise ValueError("expected the 24 lower-case hex digits of an id")
+
+
+# The id of a document of another resource: 24 lower-case hex digits in JSON, an ObjectId
+# in MongoDB. Only its shape is checked: MongoDB has no foreign keys.
+Reference = Annotated[
+    ObjectId,
+    PlainValidator(_object_id),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": OBJECT_ID_PATTERN}),
+]
+{%- endif %}
+
+
+def parse_object_id(text: str) -> ObjectId | None:
+    """`text` as an ObjectId if it is written as the API writes ids: 24 lower-case hex digits.
+
+    ObjectId() itself also takes upper case and 12-byte strings.
+    """
+    return ObjectId(text) if re.fullmatch("[0-9a-f]{24}", text) else None
+
+
+{% if "decimal" in types -%}
+def json_body(raw: bytes, decimal_fields: tuple[str, ...] = ()) -> str:
+{%- else -%}
 def json_body(raw: bytes) -> str:
+{%- endif %}
     """The body as JSON text pydantic can validate strictly, after the checks it lacks.
 
     Refused here: invalid UTF-8, duplicate keys (a parser keeps the last, so
     `{"name": {"$gt": ""}, "name": "a"}` would hide what was sent), NaN and Infinity, and
-    nesting deeper than the parser allows. Numbers in decimal fields are rewritten as
+    nesting deeper than the parser allows.
+{%- if "decimal" in types %} Numbers in `decimal_fields` are rewritten as
     strings, so that none is read through a float.
+{%- endif %}
     """
     try:
         text = raw.decode("utf-8")
+{%- if "decimal" in types %}
         data = json.loads(
+{%- else %}
+        json.loads(
+{%- endif %}
             text,
             object_pairs_hook=_without_duplicate_keys,
             parse_constant=_no_constants,
-            parse_float=Decimal if DECIMAL_FIELDS else float,
+{%- if "decimal" in types %}
+            parse_float=Decimal if decimal_fields else float,
+{%- endif %}
         )
     except UnicodeDecodeError:
         raise MalformedBody("The body is not valid UTF-8.") from None
@@ -132,15 +170,19 @@ def json_body(raw: bytes) -> str:
         raise MalformedBody("The body is nested too deeply.") from None
     except ValueError:
         raise MalformedBody("The body is not valid JSON.") from None
-    if not DECIMAL_FIELDS or not isinstance(data, dict):
+{%- if "decimal" in types %}
+    if not decimal_fields or not isinstance(data, dict):
         return text
-    for name in DECIMAL_FIELDS:
+    for name in decimal_fields:
         if name in data:
             data[name] = _exact(data[name])
     try:
         return json.dumps(data, default=float)
     except RecursionError:
         raise MalformedBody("The body is nested too deeply.") from None
+{%- else %}
+    return text
+{%- endif %}
 
 
 def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -156,6 +198,7 @@ def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constants(name: str) -> Any:
     raise MalformedBody(f"The body contains {name}, which is not JSON.")
+{%- if "decimal" in types %}
 
 
 def _exact(value: Any) -> Any:
@@ -165,69 +208,50 @@ def _exact(value: Any) -> Any:
     if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
         return str(value)
     return value
+{%- endif %}
 
 
-class _RequestBody(BaseModel):
-    """Unknown keys are refused and nothing is coerced: `"3.5"` is not a number."""
+class RequestBody(BaseModel):
+    """POST and PUT bodies: unknown keys are refused, nothing is coerced (`"3.5"` is text)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class {{ cookiecutter.resource_name | pascal }}Create(_RequestBody):
-    """POST body: a new {{ cookiecutter.resource_name }}."""
-{% for field in fields %}
-    {{ field.name }}: {{ field.body_field }}
-{%- endfor %}
-
-
-class {{ cookiecutter.resource_name | pascal }}Replace({{ cookiecutter.resource_name | pascal }}Create):
-    """PUT body: the whole {{ cookiecutter.resource_name }}, validated exactly as on create."""
-
-
-# Fields a PATCH may change but not set to null (null unsets optional fields only).
-NOT_NULL_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("optional", False) | py_tuple }}
-
-
-def _patch_schema(schema: dict[str, Any]) -> None:
+def _patch_schema(schema: dict[str, Any], model: type[Any]) -> None:
     """The OpenAPI document says what PATCH does: no defaults, null for optional fields only."""
     for name, field_schema in schema["properties"].items():
         field_schema.pop("default", None)
-        if name in NOT_NULL_FIELDS and "anyOf" in field_schema:
+        if name in model.NOT_NULL and "anyOf" in field_schema:
             choices = [c for c in field_schema.pop("anyOf") if c != {"type": "null"}]
             field_schema.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
 
 
-class {{ cookiecutter.resource_name | pascal }}Patch(_RequestBody):
-    """PATCH body: only the fields to change; required fields may not be set to null."""
+class PatchBody(RequestBody):
+    """PATCH bodies: only the fields to change, each optional; null unsets an optional one."""
 
     model_config = ConfigDict(json_schema_extra=_patch_schema)
-{% for field in fields %}
-    {{ field.name }}: {{ field.annotation }} | None = None
-{%- endfor %}
-{%- if cookiecutter.fields | names_where("optional", False) %}
 
-    @field_validator(*NOT_NULL_FIELDS)
+    # The fields a PATCH may change but not set to null: the required ones.
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("*")
     @classmethod
-    def _only_optional_fields_may_be_null(cls, value: object) -> object:
-        if value is None:
+    def _only_optional_fields_may_be_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name in cls.NOT_NULL:
             raise ValueError("may not be null; leave the field out to keep its value")
         return value
-{%- endif %}
 
     def changes(self) -> Document:
         """Only the fields the client sent, ready for `$set`."""
         return self.model_dump(exclude_unset=True)
 
 
-class {{ cookiecutter.resource_name | pascal }}Public(BaseModel):
-    """A stored {{ cookiecutter.resource_name }} as the API returns it: `_id` becomes `id`."""
+class PublicBody(BaseModel):
+    """A stored document as the API returns it: `_id` becomes `id`."""
 
     model_config = ConfigDict(extra="ignore")
 
-    id: Annotated[str, Field(pattern="^[0-9a-f]{24}$")]
-{%- for field in fields %}
-    {{ field.name }}: {{ field.public_annotation }}{% if field.optional %} = None{% endif %}
-{%- endfor %}
+    id: Annotated[str, Field(pattern=OBJECT_ID_PATTERN)]
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
@@ -238,9 +262,16 @@ class {{ cookiecutter.resource_name | pascal }}Public(BaseModel):
 # and `?flag=yes` as true; the README documents these forms and nothing else.
 QUERY_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
     "integer": (re.compile(r"-?[0-9]+"), "an integer, e.g. 42"),
+{%- if "number" in forms %}
     "number": (re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"), "a number, e.g. -1.5"),
+{%- endif %}
+{%- if "boolean" in forms %}
     "boolean": (re.compile(r"true|false"), "true or false"),
+{%- endif %}
+{%- if "date" in forms %}
     "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "a date as YYYY-MM-DD"),
+{%- endif %}
+{%- if "date-time" in forms %}
     "date-time": (
         re.compile(
             r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
@@ -248,36 +279,27 @@ QUERY_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
         ),
         "an ISO 8601 date-time with a timezone, e.g. 2024-01-31T12:00:00Z",
     ),
-}
-# The form of each typed query parameter.
-QUERY_PARAMETER_FORMS: dict[str, str] = {
-    "limit": "integer",
-{%- for field in fields if field.query_form %}
-    "{{ field.name }}": "{{ field.query_form }}",
-{%- endfor %}
+{%- endif %}
 }
 
 
-class {{ cookiecutter.resource_name | pascal }}Query(BaseModel):
-    """List query parameters: paging, sorting, and an exact-match filter per field."""
+class ListParameters(BaseModel):
+    """List query parameters: paging and sorting; each resource adds a filter per field."""
 
     model_config = ConfigDict(extra="forbid")
 
+    # The QUERY_FORMS entry of each typed filter.
+    FORMS: ClassVar[dict[str, str]] = {}
+
     limit: int = Field(default=50, ge=1, le=1000)
     after: str | None = None
-    sort: Literal[
-{%- for option in cookiecutter.fields | sort_options %}
-        "{{ option }}",
-{%- endfor %}
-    ] = "id"
-{%- for field in fields %}
-    {{ field.name }}: {{ field.filter_annotation }} | None = None
-{%- endfor %}
+    sort: str = "id"
 
     @field_validator("*", mode="before")
     @classmethod
     def _written_as_documented(cls, value: object, info: ValidationInfo) -> object:
-        form = QUERY_PARAMETER_FORMS.get(info.field_name or "")
+        name = info.field_name or ""
+        form = "integer" if name == "limit" else cls.FORMS.get(name)
         if form is not None and isinstance(value, str):
             pattern, description = QUERY_FORMS[form]
             if not pattern.fullmatch(value):
@@ -286,3 +308,31 @@ class {{ cookiecutter.resource_name | pascal }}Query(BaseModel):
 
     def filters(self) -> Document:
         return self.model_dump(exclude_none=True, exclude={"limit", "after", "sort"})
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One collection the API serves, declared in resources.py: its names, models and indexes.
+
+    The handlers, the repository and the OpenAPI document are written once for every
+    resource; this is all that differs between them.
+    """
+
+    name: str  # the collection and its URL segment, e.g. "students"
+    singular: str  # one of them, in messages and parameter names, e.g. "student"
+    create: type[RequestBody]
+    replace: type[RequestBody]
+    patch: type[PatchBody]
+    public: type[PublicBody]
+    query: type[ListParameters]
+{%- if any_unique %}
+    # Fields no two documents may share; `sparse` ones may be left out by many.
+    unique: tuple[str, ...] = ()
+    sparse: tuple[str, ...] = ()
+{%- endif %}
+    # Fields with a (field, _id) index: every filter or sort option that must not scan.
+    indexed: tuple[str, ...] = ()
+{%- if "decimal" in types %}
+    # Fields whose JSON numbers are read as exact decimals.
+    decimal_fields: tuple[str, ...] = ()
+{%- endif %}

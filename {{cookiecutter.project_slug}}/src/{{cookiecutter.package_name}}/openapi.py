@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 description of the API, built from the pydantic models.
+{%- set any_unique = cookiecutter.resources | parse_resources | selectattr("unique_fields") | list %}
 
 It lists every status, header and parameter the service can produce or honour, so client
 generators and schema fuzzers can hold the service to it.
@@ -8,17 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from {{ cookiecutter.package_name }} import __version__
-from {{ cookiecutter.package_name }}.models import (
-    {{ cookiecutter.resource_name | pascal }}Create,
-    {{ cookiecutter.resource_name | pascal }}Patch,
-    {{ cookiecutter.resource_name | pascal }}Public,
-    {{ cookiecutter.resource_name | pascal }}Query,
-    {{ cookiecutter.resource_name | pascal }}Replace,
-)
-from {{ cookiecutter.package_name }}.repository import UNIQUE_FIELDS
+from {{ cookiecutter.package_name }}.models import ListParameters, Resource
+from {{ cookiecutter.package_name }}.resources import RESOURCES
 
 _REF = "#/components/schemas/{model}"
 _PROBLEM = {
@@ -48,25 +44,29 @@ _PROBLEM = {
 _HEADERS = {
     "X-Request-ID": "The request's X-Request-ID if well formed, else a new id; quote it in reports",
     "ETag": "The version of this representation, for If-None-Match and If-Match",
-    "Location": "The path of the new {{ cookiecutter.resource_name }}",
+    "Location": "The path of the new document",
     "Retry-After": "Seconds to wait before trying again",
 }
 _ERROR_TEXT = {
     400: "Malformed request: HTTP framing, JSON, or UTF-8 in the body, path or query",
-    404: "No such {{ cookiecutter.resource_name }}",
+    404: "No document with this id",
+{%- if any_unique %}
     409: "A unique field already has this value",
-    412: "If-Match names no current version of the {{ cookiecutter.resource_name }}",
+{%- endif %}
+    412: "If-Match names no current version, or a write's If-None-Match names it",
     413: "Body larger than MAX_BODY_BYTES",
     415: "Body is not application/json",
     422: "Validation failed; `errors` lists each problem",
     500: "Unexpected error; `request_id` identifies it in the logs",
+{%- if any_unique %}
     503: "Database unavailable, or (for writes) unique indexes not built yet",
+{%- else %}
+    503: "Database unavailable",
+{%- endif %}
 }
 _ERROR_HEADERS = {503: ("Retry-After",)}
 # Any request can be malformed or declare too large a body; anything can fail unexpectedly.
 _ALWAYS = (400, 413, 500)
-# What a body can be refused for; 409 only when a unique field can clash.
-_BODY_ERRORS = (*((409,) if UNIQUE_FIELDS else ()), 415, 422, 503)
 _LIST_DESCRIPTION = (
     "Each field filters by exact value. `limit` and `after` page through the results in `sort`"
     " order: `next` is the `after` of the following page, valid only with the same `sort`."
@@ -136,106 +136,143 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return rest
 
 
-def _query_parameters() -> list[dict[str, Any]]:
-    schema = {{ cookiecutter.resource_name | pascal }}Query.model_json_schema(ref_template=_REF)
+def _query_parameters(query: type[ListParameters]) -> list[dict[str, Any]]:
+    schema = query.model_json_schema(ref_template=_REF)
     return [
         {"name": name, "in": "query", "required": False, "schema": _not_null(property_schema)}
         for name, property_schema in schema["properties"].items()
     ]
 
 
-def build_openapi() -> dict[str, Any]:
-    _, schemas = models_json_schema(
-        [
-            ({{ cookiecutter.resource_name | pascal }}Create, "validation"),
-            ({{ cookiecutter.resource_name | pascal }}Replace, "validation"),
-            ({{ cookiecutter.resource_name | pascal }}Patch, "validation"),
-            ({{ cookiecutter.resource_name | pascal }}Public, "serialization"),
-        ],
-        ref_template=_REF,
-    )
-    components = {**schemas["$defs"], "Problem": _PROBLEM}
-    # A PATCH that names no field is refused (422), which the model's schema cannot say.
-    components[{{ cookiecutter.resource_name | pascal }}Patch.__name__]["minProperties"] = 1
+def _body_errors(resource: Resource) -> tuple[int, ...]:
+{%- if any_unique %}
+    """What a body can be refused for; 409 only when a unique field can clash."""
+    return (*((409,) if resource.unique else ()), 415, 422, 503)
+{%- else %}
+    """What a body can be refused for."""
+    return (415, 422, 503)
+{%- endif %}
+
+
+def _resource_paths(resource: Resource) -> dict[str, Any]:
+    """The collection and item paths of one resource, tagged with its name."""
+    name, singular = resource.name, resource.singular
+    parameter = f"{singular}_id"
     item_id = {
-        "name": "{{ cookiecutter.resource_name }}_id",
+        "name": parameter,
         "in": "path",
         "required": True,
         "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
     }
-    if_match = _header_parameter("If-Match", "Change only this version (an ETag), else 412")
-    if_none_match = _header_parameter("If-None-Match", "Answer 304 if this ETag is still current")
-    one = _ref("{{ cookiecutter.resource_name | pascal }}Public")
-    changed = _response("The {{ cookiecutter.resource_name }} as stored now", one, "ETag")
+    if_match = _header_parameter("If-Match", "Act only on these versions (ETags), else 412")
+    if_none_match = _header_parameter(
+        "If-None-Match", "Read: 304 if this ETag is still current; write: 412 if it is"
+    )
+    write_conditions = [if_match, if_none_match]
+    one = _ref(resource.public.__name__)
+    changed = _response(f"The {singular} as stored now", one, "ETag")
     not_modified = _response("Not modified: If-None-Match names the current version", None, "ETag")
     page = {
         "type": "object",
-        "required": ["{{ cookiecutter.collection_name }}", "next"],
+        "required": [name, "next"],
         "properties": {
-            "{{ cookiecutter.collection_name }}": {"type": "array", "items": one},
+            name: {"type": "array", "items": one},
             "next": {"type": ["string", "null"], "description": "`after` for the next page"},
         },
     }
+    body_errors = _body_errors(resource)
+    tags = [name]
+    return {
+        f"/{name}": {
+            "get": {
+                "tags": tags,
+                "operationId": f"list_{name}",
+                "summary": f"List {name}, filtered by exact field values",
+                "description": _LIST_DESCRIPTION,
+                "parameters": [*_query_parameters(resource.query), if_none_match],
+                "responses": {
+                    "200": _response("One page", page, "ETag"),
+                    "304": not_modified,
+                    **_errors(422, 503),
+                },
+            },
+            "post": {
+                "tags": tags,
+                "operationId": f"create_{singular}",
+                "summary": f"Create one {singular}",
+                "requestBody": _body(resource.create.__name__),
+                "responses": {
+                    "201": _response(f"The new {singular}", one, "Location", "ETag"),
+                    **_errors(*body_errors),
+                },
+            },
+        },
+        f"/{name}/" + "{" + parameter + "}": {
+            "parameters": [item_id],
+            "get": {
+                "tags": tags,
+                "operationId": f"read_{singular}",
+                "summary": f"Read one {singular}",
+                "parameters": [if_none_match, if_match],
+                "responses": {
+                    "200": _response(f"The {singular}", one, "ETag"),
+                    "304": not_modified,
+                    **_errors(404, 412, 503),
+                },
+            },
+            "put": {
+                "tags": tags,
+                "operationId": f"replace_{singular}",
+                "summary": f"Replace one {singular}",
+                "parameters": write_conditions,
+                "requestBody": _body(resource.replace.__name__),
+                "responses": {"200": changed, **_errors(404, 412, *body_errors)},
+            },
+            "patch": {
+                "tags": tags,
+                "operationId": f"update_{singular}",
+                "summary": f"Change some fields of one {singular}",
+                "parameters": write_conditions,
+                "requestBody": _body(resource.patch.__name__),
+                "responses": {"200": changed, **_errors(404, 412, *body_errors)},
+            },
+            "delete": {
+                "tags": tags,
+                "operationId": f"delete_{singular}",
+                "summary": f"Delete one {singular}",
+                "parameters": write_conditions,
+                "responses": {"204": _response("Deleted"), **_errors(404, 412, 503)},
+            },
+        },
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for resource in RESOURCES:
+        models += [
+            (resource.create, "validation"),
+            (resource.replace, "validation"),
+            (resource.patch, "validation"),
+            (resource.public, "serialization"),
+        ]
+    _, schemas = models_json_schema(models, ref_template=_REF)
+    components = {**schemas["$defs"], "Problem": _PROBLEM}
+    for resource in RESOURCES:
+        # A PATCH that names no field is refused (422), which the model's schema cannot say.
+        components[resource.patch.__name__]["minProperties"] = 1
     status = {"type": "object", "properties": {"status": {"type": "string"}}}
+    resource_paths = {
+        path: operations
+        for resource in RESOURCES
+        for path, operations in _resource_paths(resource).items()
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "{{ cookiecutter.project_name }}", "version": __version__},
+        "tags": [{"name": resource.name} for resource in RESOURCES],
         "paths": {
-            "/{{ cookiecutter.collection_name }}": {
-                "get": {
-                    "operationId": "list_{{ cookiecutter.collection_name }}",
-                    "summary": "List {{ cookiecutter.collection_name }}, filtered by exact field values",
-                    "description": _LIST_DESCRIPTION,
-                    "parameters": [*_query_parameters(), if_none_match],
-                    "responses": {
-                        "200": _response("One page", page, "ETag"),
-                        "304": not_modified,
-                        **_errors(422, 503),
-                    },
-                },
-                "post": {
-                    "operationId": "create_{{ cookiecutter.resource_name }}",
-                    "summary": "Create a {{ cookiecutter.resource_name }}",
-                    "requestBody": _body("{{ cookiecutter.resource_name | pascal }}Create"),
-                    "responses": {
-                        "201": _response("The new {{ cookiecutter.resource_name }}", one, "Location", "ETag"),
-                        **_errors(*_BODY_ERRORS),
-                    },
-                },
-            },
-            "/{{ cookiecutter.collection_name }}/{{ cookiecutter.resource_name | path_parameter }}": {
-                "parameters": [item_id],
-                "get": {
-                    "operationId": "read_{{ cookiecutter.resource_name }}",
-                    "summary": "Read a {{ cookiecutter.resource_name }}",
-                    "parameters": [if_none_match],
-                    "responses": {
-                        "200": _response("The {{ cookiecutter.resource_name }}", one, "ETag"),
-                        "304": not_modified,
-                        **_errors(404, 503),
-                    },
-                },
-                "put": {
-                    "operationId": "replace_{{ cookiecutter.resource_name }}",
-                    "summary": "Replace a {{ cookiecutter.resource_name }}",
-                    "parameters": [if_match],
-                    "requestBody": _body("{{ cookiecutter.resource_name | pascal }}Replace"),
-                    "responses": {"200": changed, **_errors(404, 412, *_BODY_ERRORS)},
-                },
-                "patch": {
-                    "operationId": "update_{{ cookiecutter.resource_name }}",
-                    "summary": "Change some fields of a {{ cookiecutter.resource_name }}",
-                    "parameters": [if_match],
-                    "requestBody": _body("{{ cookiecutter.resource_name | pascal }}Patch"),
-                    "responses": {"200": changed, **_errors(404, 412, *_BODY_ERRORS)},
-                },
-                "delete": {
-                    "operationId": "delete_{{ cookiecutter.resource_name }}",
-                    "summary": "Delete a {{ cookiecutter.resource_name }}",
-                    "parameters": [if_match],
-                    "responses": {"204": _response("Deleted"), **_errors(404, 412, 503)},
-                },
-            },
+            **resource_paths,
             "/healthz": {
                 "get": {
                     "operationId": "healthz",

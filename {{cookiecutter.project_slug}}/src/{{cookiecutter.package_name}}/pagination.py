@@ -1,6 +1,6 @@
 """Opaque keyset cursors for the list endpoint: where the next page starts.
 
-A cursor is the BSON of (sort, value, id) and an HMAC of it, so the service only ever
+A cursor is the BSON of (collection, sort, value, id) and an HMAC of it, so the service only ever
 resumes from positions it issued: a forged value never reaches a query. `CURSOR_SECRET`
 holds comma-separated keys; the first signs, all verify, so keys rotate without breaking
 the cursors clients hold. Without it, each process start draws its own key.
@@ -49,17 +49,19 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def encode_cursor(sort: str, last: Document, keys: tuple[bytes, ...]) -> str:
+def encode_cursor(collection: str, sort: str, last: Document, keys: tuple[bytes, ...]) -> str:
     """The position after `last` in `sort` order: its sort value and its `_id`, signed."""
     field = sort.lstrip("-")
     value = last["_id"] if field == "id" else last.get(field)
-    position = {"sort": sort, "value": value, "id": last["_id"]}
+    position = {"of": collection, "sort": sort, "value": value, "id": last["_id"]}
     raw = bson.encode(position, codec_options=CODEC_OPTIONS)
     return f"{_b64(raw)}.{_b64(_sign(keys[0], raw))}"
 
 
-def decode_cursor(cursor: str, sort: str, keys: tuple[bytes, ...]) -> tuple[Any, ObjectId]:
-    """The (value, id) a cursor holds, if this service signed it for this sort."""
+def decode_cursor(
+    cursor: str, collection: str, sort: str, keys: tuple[bytes, ...]
+) -> tuple[Any, ObjectId]:
+    """The (value, id) a cursor holds, if this service signed it for this list and sort."""
     payload, _, signature = cursor.partition(".")
     try:
         raw, mac = _unb64(payload), _unb64(signature)
@@ -71,6 +73,8 @@ def decode_cursor(cursor: str, sort: str, keys: tuple[bytes, ...]) -> tuple[Any,
         position = bson.decode(raw, codec_options=CODEC_OPTIONS)
     except (BSONError, ValueError) as error:
         raise InvalidCursor(cursor) from error
-    if position.get("sort") != sort or not isinstance(position.get("id"), ObjectId):
+    if (position.get("of"), position.get("sort")) != (collection, sort) or not isinstance(
+        position.get("id"), ObjectId
+    ):
         raise InvalidCursor(cursor)
     return position.get("value"), position["id"]

@@ -1,15 +1,20 @@
-"""Every database call the API makes on `{{ cookiecutter.collection_name }}`, one round trip each."""
+"""Every database call the API makes, one round trip each, for any resource."""
+{%- set any_unique = cookiecutter.resources | parse_resources | selectattr("unique_fields") | list %}
+{%- set writing = "self._writing()" if any_unique else "unavailable_as_503(self.settings)" %}
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
+{% if any_unique %}
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+{%- endif %}
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+{%- if any_unique %}
 from pymongo.errors import DuplicateKeyError
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.database import (
     AsyncCollection,
@@ -17,7 +22,11 @@ from {{ cookiecutter.package_name }}.database import (
     Document,
     unavailable_as_503,
 )
+{%- if any_unique %}
 from {{ cookiecutter.package_name }}.errors import Conflict
+{%- endif %}
+from {{ cookiecutter.package_name }}.models import Resource, parse_object_id
+from {{ cookiecutter.package_name }}.resources import RESOURCES
 from {{ cookiecutter.package_name }}.settings import Settings
 
 VERSION = "_v"
@@ -41,26 +50,29 @@ class Precondition:
 
 UNCONDITIONAL = Precondition()
 
-UNIQUE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("unique") | py_tuple }}
-# Optional fields are stored absent, never null: a sparse index lets many documents omit one.
-SPARSE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("optional_unique") | py_tuple }}
-SORTABLE_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("sortable") | py_tuple }}
-# A list's index is multikey: it serves "contains" filters, not keyset pages.
-LIST_INDEX_FIELDS: tuple[str, ...] = {{ cookiecutter.fields | names_where("multikey") | py_tuple }}
-# Unique indexes make duplicates impossible without a check-then-write race;
-# (field, _id) indexes serve filters and keyset pages sorted on the field.
-INDEXES = [
-    *(
-        IndexModel([(name, ASCENDING)], unique=True, sparse=name in SPARSE_FIELDS)
-        for name in UNIQUE_FIELDS
-    ),
-    *(IndexModel([(name, ASCENDING), ("_id", ASCENDING)]) for name in SORTABLE_FIELDS),
-    *(IndexModel([(name, ASCENDING)]) for name in LIST_INDEX_FIELDS),
-]
+
+def indexes(resource: Resource) -> list[IndexModel]:
+{%- if any_unique %}
+    """The indexes a resource declares.
+
+    A unique index per unique field makes duplicates impossible without a check-then-write
+    race; a (field, _id) index per indexed field serves its filters and keyset pages.
+    """
+    return [
+        *(
+            IndexModel([(name, ASCENDING)], unique=True, sparse=name in resource.sparse)
+            for name in resource.unique
+        ),
+        *(IndexModel([(name, ASCENDING), ("_id", ASCENDING)]) for name in resource.indexed),
+    ]
+{%- else %}
+    """A (field, _id) index per indexed field, to serve its filters and keyset pages."""
+    return [IndexModel([(name, ASCENDING), ("_id", ASCENDING)]) for name in resource.indexed]
+{%- endif %}
 
 
-class {{ cookiecutter.resource_name | pascal }}Repository:
-    """The `{{ cookiecutter.collection_name }}` collection, seen through the operations the API needs.
+class Repository:
+    """One resource's collection, seen through the operations the API needs.
 
     Every write stores a fresh `_v` token in the same round trip: it is the document's ETag,
     and a write conditioned on a set of versions (`If-Match`) filters on it. Optional fields
@@ -68,10 +80,14 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
     documents leave them out.
     """
 
-    def __init__(self, client: AsyncMongoClient[Document], settings: Settings) -> None:
+    def __init__(
+        self, client: AsyncMongoClient[Document], settings: Settings, resource: Resource
+    ) -> None:
         database = client[settings.mongodb_database]
-        self.collection: AsyncCollection[Document] = database["{{ cookiecutter.collection_name }}"]
+        self.collection: AsyncCollection[Document] = database[resource.name]
         self.settings = settings
+        self.resource = resource
+        self.indexes = indexes(resource)
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the API relies on; a no-op when they already exist.
@@ -80,15 +96,14 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
         repeats several existing indexes. MongoDB accepts either; this runs at start-up only.
         """
         async with unavailable_as_503(self.settings):
-            for index in INDEXES:
+            for index in self.indexes:
                 await self.collection.create_indexes([index])
 
     async def insert(self, document: Document) -> Document:
         """Store a new document; return it as stored, with its `_id` and `_v`."""
         stored = {**_present(document), VERSION: ObjectId()}
-        async with unavailable_as_503(self.settings):
-            with _duplicates_as_409():
-                result = await self.collection.insert_one(stored)
+        async with {{ writing }}:
+            result = await self.collection.insert_one(stored)
         return {**stored, "_id": result.inserted_id}
 
     async def find_page(
@@ -124,11 +139,10 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
     ) -> Document | None:
         """The replaced document, or None when no document has this id and version."""
         replacement = {**_present(document), VERSION: ObjectId()}
-        async with unavailable_as_503(self.settings):
-            with _duplicates_as_409():
-                return await self.collection.find_one_and_replace(
-                    _selector(id_, precondition), replacement, return_document=ReturnDocument.AFTER
-                )
+        async with {{ writing }}:
+            return await self.collection.find_one_and_replace(
+                _selector(id_, precondition), replacement, return_document=ReturnDocument.AFTER
+            )
 
     async def update(
         self, id_: ObjectId, changes: Document, precondition: Precondition = UNCONDITIONAL
@@ -137,16 +151,36 @@ class {{ cookiecutter.resource_name | pascal }}Repository:
         update: Document = {"$set": {**_present(changes), VERSION: ObjectId()}}
         if removed := {name: "" for name, value in changes.items() if value is None}:
             update["$unset"] = removed
-        async with unavailable_as_503(self.settings):
-            with _duplicates_as_409():
-                return await self.collection.find_one_and_update(
-                    _selector(id_, precondition), update, return_document=ReturnDocument.AFTER
-                )
+        async with {{ writing }}:
+            return await self.collection.find_one_and_update(
+                _selector(id_, precondition), update, return_document=ReturnDocument.AFTER
+            )
 
     async def delete(self, id_: ObjectId, precondition: Precondition = UNCONDITIONAL) -> bool:
         async with unavailable_as_503(self.settings):
             result = await self.collection.delete_one(_selector(id_, precondition))
         return result.deleted_count == 1
+
+{%- if any_unique %}
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """A write's round trip: 503 when the database is unavailable, 409 on a duplicate."""
+        async with unavailable_as_503(self.settings):
+            try:
+                yield
+            except DuplicateKeyError as error:
+                raise self._conflict(error) from error
+
+    def _conflict(self, error: DuplicateKeyError) -> Conflict:
+        """The 409, naming the field whose unique index refused the write."""
+        pattern = (error.details or {}).get("keyPattern") or {}
+        names = [name for name in pattern if name != "_id"]
+        # Servers that omit keyPattern leave no doubt when only one field is unique.
+        unique = self.resource.unique
+        field = names[0] if names else unique[0] if len(unique) == 1 else "(body)"
+        return Conflict(f"Another {self.resource.singular} already has this {field}.", field)
+{%- endif %}
 
 
 def version_tag(document: Document) -> str:
@@ -167,7 +201,7 @@ def _selector(id_: ObjectId, precondition: Precondition) -> Document:
 
 def _versions(tags: frozenset[str]) -> list[Document]:
     """Conditions matching a stored version named by one of `tags`."""
-    tokens = [ObjectId(tag) for tag in tags if ObjectId.is_valid(tag) and len(tag) == 24]
+    tokens = [token for tag in tags if (token := parse_object_id(tag)) is not None]
     choices: list[Document] = [{VERSION: {"$in": tokens}}]
     if LEGACY_VERSION in tags:
         choices.append({VERSION: {"$exists": False}})
@@ -193,13 +227,8 @@ def _beyond(field: str, direction: int, value: Any, last_id: ObjectId) -> Docume
     return {"$or": later}
 
 
-@contextmanager
-def _duplicates_as_409() -> Iterator[None]:
-    try:
-        yield
-    except DuplicateKeyError as error:
-        pattern = (error.details or {}).get("keyPattern") or {}
-        names = [name for name in pattern if name != "_id"]
-        # Servers that omit keyPattern leave no doubt when only one field is unique.
-        field = names[0] if names else UNIQUE_FIELDS[0] if len(UNIQUE_FIELDS) == 1 else "(body)"
-        raise Conflict(f"Another {{ cookiecutter.resource_name }} already has this {field}.", field) from error
+def open_repositories(
+    client: AsyncMongoClient[Document], settings: Settings
+) -> dict[str, Repository]:
+    """A repository per resource, by collection name."""
+    return {resource.name: Repository(client, settings, resource) for resource in RESOURCES}

@@ -28,12 +28,9 @@ from tornado.netutil import add_accept_handler, bind_sockets
 
 from {{ cookiecutter.package_name }}.app import make_app
 from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
-from {{ cookiecutter.package_name }}.database import (
-    close,
-    connect,
-)
+from {{ cookiecutter.package_name }}.database import close, connect
 from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
-from {{ cookiecutter.package_name }}.repository import INDEXES, {{ cookiecutter.resource_name | pascal }}Repository
+from {{ cookiecutter.package_name }}.repository import Repository, open_repositories
 from {{ cookiecutter.package_name }}.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,12 +105,22 @@ class Listener:
 
 
 async def create_indexes(context: ApiContext) -> None:
-    """Create the indexes as soon as the database lets us, then mark the service ready.
+    """Create each resource's indexes as soon as the database lets us; mark each ready.
 
     Each failed attempt is one log line; the retries back off up to a cap and never stop,
     because the fix (a database coming up, duplicates removed) happens outside the service.
+    One resource's failure does not hold up the others.
     """
-    repository = context.{{ cookiecutter.collection_name }}
+    await asyncio.gather(
+        *(
+            _create_indexes(repository, context.readiness)
+            for repository in context.repositories.values()
+            if repository.indexes
+        )
+    )
+
+
+async def _create_indexes(repository: Repository, readiness: Readiness) -> None:
     collection = repository.collection.name
     delay = INDEX_RETRY_FIRST_SECONDS
     while True:
@@ -127,8 +134,8 @@ async def create_indexes(context: ApiContext) -> None:
         except PyMongoError as error:
             level, message = logging.WARNING, _brief(error)
         else:
-            context.readiness.indexes_ready = True
-            log.info("indexes on %s are in place (%d)", collection, len(INDEXES))
+            readiness.building.discard(repository.resource.name)
+            log.info("indexes on %s are in place (%d)", collection, len(repository.indexes))
             return
         wait = random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not a secret)
         log.log(level, "indexes on %s not created: %s; retry in %.1fs", collection, message, wait)
@@ -194,12 +201,12 @@ async def serve(
         orphaned.add_done_callback(stop_when_orphaned)
 
     client = connect(settings)
-    {{ cookiecutter.collection_name }} = {{ cookiecutter.resource_name | pascal }}Repository(client, settings)
+    repositories = open_repositories(client, settings)
     context = ApiContext(
         settings=settings,
         client=client,
-        {{ cookiecutter.collection_name }}={{ cookiecutter.collection_name }},
-        readiness=Readiness(indexes_ready=not INDEXES),
+        repositories=repositories,
+        readiness=Readiness(building=[name for name, r in repositories.items() if r.indexes]),
     )
     indexing = (
         None if context.readiness.indexes_ready else asyncio.create_task(create_indexes(context))
