@@ -3,6 +3,7 @@
 Generates the default project once per driver, installs each into its own environment,
 starts both against one database server (MONGODB_URI, or a FerretDB from `make ferretdb`),
 and sends the same request mix to each in alternating rounds, so both see the same noise.
+Each service runs with the default `auth` (api-key) and a key minted by its `new-api-key`.
 Prints requests per second for each driver and their ratio. Run with:
 
     .venv/bin/python benchmarks/drivers.py [--rounds 6] [--requests 200]
@@ -26,16 +27,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from cookiecutter.main import cookiecutter
-from generated import install
+from generated import api_keys, install, mint_api_key
 
 from mongodb_server import REPO, ferretdb
 
 DRIVERS = ("pymongo", "motor")
 
 
-def start(python: Path, uri: str, database: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start(
+    python: Path, uri: str, database: str, entry: str, log: Path
+) -> tuple[subprocess.Popen[bytes], int]:
     """Start the service on a free port; its log goes to `log`, where the port is read."""
-    env = {**os.environ, "MONGODB_URI": uri, "MONGODB_DATABASE": database, "PORT": "0"}
+    env = {
+        **os.environ,
+        "MONGODB_URI": uri,
+        "MONGODB_DATABASE": database,
+        "PORT": "0",
+        "API_KEYS": api_keys(entry),
+    }
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [str(python), "-m", "college_api"], env=env, stderr=sink, stdout=subprocess.DEVNULL
@@ -49,18 +58,18 @@ def start(python: Path, uri: str, database: str, log: Path) -> tuple[subprocess.
     raise RuntimeError(f"service did not start:\n{log.read_text()}")
 
 
-def one_round(port: int, requests: int) -> float:
+def one_round(port: int, key: str, requests: int) -> float:
     """Requests per second for a mix of create, read and list, over one keep-alive connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     started = time.perf_counter()
     for n in range(requests // 3):
         body = json.dumps({"name": f"n{n}", "email": f"e{n}", "course": "c", "gpa": 3.5})
         connection.request("POST", "/students", body, headers)
         created = json.loads(connection.getresponse().read())
-        connection.request("GET", f"/students/{created['id']}")
+        connection.request("GET", f"/students/{created['id']}", headers=headers)
         connection.getresponse().read()
-        connection.request("GET", "/students?limit=20")
+        connection.request("GET", "/students?limit=20", headers=headers)
         connection.getresponse().read()
     elapsed = time.perf_counter() - started
     connection.close()
@@ -76,7 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
         root = Path(scratch)
         uri = os.environ.get("MONGODB_URI") or stack.enter_context(ferretdb(root))
-        ports = {}
+        ports, keys = {}, {}
         for driver in DRIVERS:
             project = cookiecutter(
                 str(REPO),
@@ -85,7 +94,9 @@ def main() -> None:
                 extra_context={"mongodb_driver": driver},
             )
             python = install(Path(project))
-            process, ports[driver] = start(python, uri, f"bench_{driver}", root / f"{driver}.log")
+            keys[driver], entry = mint_api_key(python, Path(project), "bench")
+            log = root / f"{driver}.log"
+            process, ports[driver] = start(python, uri, f"bench_{driver}", entry, log)
             stack.callback(process.wait)
             stack.callback(process.terminate)
 
@@ -93,7 +104,7 @@ def main() -> None:
         for round_number in range(args.rounds):
             order = DRIVERS if round_number % 2 == 0 else DRIVERS[::-1]
             for driver in order:
-                rates[driver].append(one_round(ports[driver], args.requests))
+                rates[driver].append(one_round(ports[driver], keys[driver], args.requests))
 
     print(f"server: {'MONGODB_URI' if os.environ.get('MONGODB_URI') else 'FerretDB 1.24 (SQLite)'}")
     print(f"{args.rounds} alternating rounds of {args.requests} requests (create, get, list)")

@@ -32,12 +32,35 @@ def remove_reference_tests() -> None:
     remove("tests/test_references.py")
 
 
+def remove_auth(keep: str | None = None) -> None:
+    """Drop the authentication modules and tests, but those of the mode `keep`."""
+    modes = {
+        "api-key": ("src/{package}/api_keys.py", "tests/test_auth_api_key.py"),
+        "jwt": ("src/{package}/jwks.py", "tests/test_auth_jwt.py"),
+    }
+    for mode, paths in modes.items():
+        if mode != keep:
+            remove(*(path.format(package=ANSWERS["package_name"]) for path in paths))
+    if keep is None:
+        remove(f"src/{ANSWERS['package_name']}/auth.py", "tests/test_auth.py")
+
+
 def print_next_steps() -> None:
+    package = ANSWERS["package_name"]
     mongodb = (
         "docker compose up -d mongodb"
         if ANSWERS["use_docker"]
         else "docker run -d -p 27017:27017 mongo:8   # or export MONGODB_URI=..."
     )
+    credentials = {
+        "api-key": [
+            f"python -m {package} new-api-key --name dev > .api-key   # line 1 is the key",
+            'echo "API_KEYS=[$(tail -n 1 .api-key)]" >> .env',
+        ],
+        "jwt": ["cp .env.example .env   # then set JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE"],
+        "none": [],
+    }[ANSWERS["auth"]]
+    steps = "".join(f"    {step}\n" for step in credentials)
     print(
         f"""
 Created {PROJECT.name}/. Next steps:
@@ -46,7 +69,7 @@ Created {PROJECT.name}/. Next steps:
     python -m venv .venv && . .venv/bin/activate
     pip install -e '.[dev]'
     {mongodb}
-    python -m {ANSWERS["package_name"]}      # serves on http://127.0.0.1:8000
+{steps}    python -m {package}      # serves on http://127.0.0.1:8000
     pytest
 """
     )
@@ -59,6 +82,7 @@ def main() -> None:
         remove_github_ci()
     if not USES_REFERENCES:
         remove_reference_tests()
+    remove_auth(keep=None if ANSWERS["auth"] == "none" else ANSWERS["auth"])
     print_next_steps()
 
 

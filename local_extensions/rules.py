@@ -46,6 +46,7 @@ DATABASE_MAX_BYTES = 63
 # collection names are short enough (63 and 32) that no answer comes near it.
 CHOICES = {
     "mongodb_driver": ("pymongo", "motor"),
+    "auth": ("api-key", "jwt", "none"),
     "python_version": ("3.11", "3.12", "3.13", "3.14"),
     "ci": ("github", "none"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),

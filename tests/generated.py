@@ -46,6 +46,24 @@ def run_in(python: Path, project: Path, *module_args: str) -> subprocess.Complet
     )
 
 
+def mint_api_key(python: Path, project: Path, name: str, *scopes: str) -> tuple[str, str]:
+    """`python -m <package> new-api-key`, as the generated README says: (key, API_KEYS entry).
+
+    No scope means every scope of every resource.
+    """
+    (package,) = (path.parent.name for path in (project / "src").glob("*/__main__.py"))
+    arguments = [f"--scope={scope}" for scope in scopes]
+    result = run_in(python, project, package, "new-api-key", "--name", name, *arguments)
+    assert result.returncode == 0, result.stderr
+    key, entry = result.stdout.splitlines()
+    return key, entry
+
+
+def api_keys(*entries: str) -> str:
+    """The `API_KEYS` value (a JSON list) holding the entries `mint_api_key` printed."""
+    return "[" + ", ".join(entries) + "]"
+
+
 def run_pytest(python: Path, project: Path, mongodb_uri: str) -> subprocess.CompletedProcess[str]:
     """The generated suite, as its README says to run it, with warnings as errors."""
     return subprocess.run(

@@ -1,6 +1,7 @@
 """The option combinations the template is rendered with, and answers it must reject.
 
-Every value of every option appears at least once; driver x docker x ci are crossed. The
+Every value of every option appears at least once; auth x driver are crossed, and docker and
+ci are spread over those six so that every pair of values of any two options meets. The
 `resources` answers have one, two, three and five resources and between them use every
 field type and modifier, derived and given singulars, and references in every position
 (required, optional, indexed, unique, a list of them, to their own collection).
@@ -27,6 +28,7 @@ DEFAULTS: Answers = {
     "resources": "students: name:str, email:str, course:str, gpa:float",
     "description": "A service",
     "mongodb_driver": "pymongo",
+    "auth": "api-key",
     "python_version": "3.11",
     "use_docker": True,
     "ci": "github",
@@ -36,16 +38,30 @@ DEFAULTS: Answers = {
 _PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 _LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 
+_AUTHS = ("api-key", "jwt", "none")
+_DRIVERS = ("pymongo", "motor")
+# (use_docker, ci) for each (auth, driver) in order: each auth and each driver meets both
+# values of each, and the four (docker, ci) pairs all occur.
+_SPREAD = (
+    (True, "github"),
+    (False, "none"),
+    (False, "github"),
+    (True, "none"),
+    (True, "none"),
+    (False, "github"),
+)
+
 CROSSED: list[Answers] = [
     {
+        "auth": auth,
         "mongodb_driver": driver,
         "use_docker": docker,
         "ci": ci,
         "python_version": _PYTHONS[index % len(_PYTHONS)],
         "license": _LICENSES[index % len(_LICENSES)],
     }
-    for index, (driver, docker, ci) in enumerate(
-        itertools.product(("pymongo", "motor"), (True, False), ("github", "none"))
+    for index, ((auth, driver), (docker, ci)) in enumerate(
+        zip(itertools.product(_AUTHS, _DRIVERS), _SPREAD, strict=True)
     )
 ]
 
@@ -139,8 +155,9 @@ MATRIX: list[Answers] = [
     LONG_NAMES,
     {**EDGES, "mongodb_driver": "motor"},
     TWO,
-    {**THREE, "mongodb_driver": "motor"},
-    FIVE,
+    {**THREE, "mongodb_driver": "motor", "auth": "jwt"},  # a scope pair per resource
+    {**FIVE, "auth": "none"},
+    {**LONG_NAMES, "auth": "jwt"},  # LONG_NAMES alone has the longest api-key lines
     *CROSSED,
 ]
 

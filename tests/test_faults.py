@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 from cookiecutter.main import cookiecutter
-from generated import install
+from generated import api_keys, install, mint_api_key
 from pymongo import MongoClient
 
 from matrix import COURSES, THREE, Answers
@@ -53,7 +53,8 @@ class Collection:
 class Project:
     """A generated project installed in its own environment, with sample bodies from its tests.
 
-    Writes go to the first resource (the HTTP and database plumbing is the same for all).
+    Writes go to the first resource (the HTTP and database plumbing is the same for all),
+    with an API key that may do everything (`key`; `entry` is its API_KEYS entry).
     """
 
     directory: Path
@@ -62,6 +63,12 @@ class Project:
     path: str
     bodies: list[dict[str, Any]]
     collections: list[Collection]
+    key: str
+    entry: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"}
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +111,7 @@ def _make_project(output: Path, answers: Answers) -> Project:
     )
     samples = json.loads(result.stdout)
     collections = [Collection(**collection) for collection in samples["collections"]]
+    key, entry = mint_api_key(python, directory, "faults")
     return Project(
         directory=directory,
         python=python,
@@ -111,6 +119,8 @@ def _make_project(output: Path, answers: Answers) -> Project:
         path=f"/{collections[0].name}",
         bodies=samples["bodies"],
         collections=collections,
+        key=key,
+        entry=entry,
     )
 
 
@@ -191,6 +201,7 @@ class Service:
                 "PORT": "0",
                 "MONGODB_TIMEOUT_MS": str(TIMEOUT_MS),
                 "SHUTDOWN_DELAY_SECONDS": "0",
+                "API_KEYS": api_keys(project.entry),
                 **env,
             },
             stdin=subprocess.DEVNULL,
@@ -225,7 +236,7 @@ class Service:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
         try:
             payload = None if body is None else json.dumps(body)
-            connection.request(method, path, payload, {"Content-Type": "application/json"})
+            connection.request(method, path, payload, self.project.headers)
             response = connection.getresponse()
             raw = response.read()
             return response.status, json.loads(raw) if raw else None
@@ -311,12 +322,8 @@ class Writers:
                 )
             started = time.monotonic()
             try:
-                connection.request(
-                    "POST",
-                    self.service.project.path,
-                    json.dumps(body),
-                    {"Content-Type": "application/json"},
-                )
+                project = self.service.project
+                connection.request("POST", project.path, json.dumps(body), project.headers)
                 response = connection.getresponse()
                 answer = json.loads(response.read() or b"null")
             except ConnectionRefusedError:

@@ -1,7 +1,9 @@
 """Deep tier: fuzz a running generated service from its own /openapi.json with Schemathesis.
 
 Every Schemathesis check runs: no 5xx; every status code, content type, header and body is
-one the document declares; schema-valid requests are accepted and invalid ones refused.
+one the document declares; schema-valid requests are accepted and invalid ones refused. It
+runs authenticated, with an API key minted by the project's own `new-api-key` that holds every
+scope; its `ignored_auth` check sends requests without the key, which must be 401.
 CI runs a fixed seed and FUZZ_EXAMPLES (default 50) cases per operation in each phase.
 A soak run raises both, e.g.
 `FUZZ_EXAMPLES=1000 FUZZ_SEED=$RANDOM .venv/bin/pytest -n 0 tests/test_fuzz.py -s`.
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from generated import install
+from generated import api_keys, install, mint_api_key
 from pymongo import MongoClient
 
 from conftest import Bake
@@ -73,8 +75,9 @@ class Service:
     would fill up and block the service.
     """
 
-    def __init__(self, python: Path, module: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, python: Path, module: str, env: dict[str, str], log: Path, key: str) -> None:
         self.log = log
+        self.key = key
         self.base_url = ""
         with log.open("w") as stderr:
             self.process = subprocess.Popen(
@@ -124,7 +127,9 @@ class Service:
 @pytest.fixture
 def service(answers: Answers, bake: Bake, mongodb_uri: str, tmp_path: Path) -> Iterator[Service]:
     """The service of a project rendered with `answers`, on a database of its own."""
-    python = install(bake(answers))
+    project = bake(answers)
+    python = install(project)
+    key, entry = mint_api_key(python, project, "fuzz")
     database = f"fuzz_{os.getpid()}_{time.monotonic_ns()}"
     running = Service(
         python,
@@ -134,8 +139,10 @@ def service(answers: Answers, bake: Bake, mongodb_uri: str, tmp_path: Path) -> I
             "MONGODB_DATABASE": database,
             "PORT": "0",
             "SHUTDOWN_DELAY_SECONDS": "0",
+            "API_KEYS": api_keys(entry),
         },
         tmp_path / "service.log",
+        key,
     )
     try:
         running.wait_until_ready()
@@ -208,6 +215,8 @@ def report(sent: list[Exchange], document: dict[str, Any]) -> str:
     lines = [f"{count:7d}  {name}" for name, count in sorted(counts.items()) if name in operations]
     probes = sum(count for name, count in counts.items() if name not in operations)
     lines.append(f"{probes:7d}  requests with undocumented methods (each must be 405)")
+    refused = sum(exchange.status == 401 for exchange in sent)
+    lines.append(f"{refused:7d}  of all these answered 401 (sent without the key)")
     lines.append(f"{len(sent):7d}  in all (seed {SEED}, FUZZ_EXAMPLES={EXAMPLES})")
     return "\n".join(lines)
 
@@ -233,6 +242,7 @@ def test_service_conforms_to_its_openapi_document(
         [
             *(str(st), "--config-file", str(config), "--no-color", "run"),
             f"{service.base_url}/openapi.json",
+            *("--header", f"Authorization: Bearer {service.key}"),
             *("--checks", "all", "--seed", str(SEED), "--max-examples", str(EXAMPLES)),
             *("--workers", "1", "--generation-database", "none", "--continue-on-failure"),
             *("--report", "ndjson", "--report-ndjson-path", str(events)),
@@ -255,6 +265,9 @@ def test_service_conforms_to_its_openapi_document(
     }
     assert paths <= set(document["paths"]), sorted(document["paths"])
     assert documented(document) <= {exchange.operation for exchange in sent}
+    # The key was accepted: every operation got answers past authentication.
+    authenticated = {exchange.operation for exchange in sent if exchange.status not in (401, 403)}
+    assert documented(document) <= authenticated
     failing = [exchange for exchange in sent if exchange.failed]
     log = service.log.read_text()
     if (

@@ -22,6 +22,26 @@ LEFTOVER_MARKERS = ("{{", "{%", "cookiecutter.")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [a-z.-]+ \}\}")
 DOCKER_FILES = ("Dockerfile", ".dockerignore", "compose.yaml")
 CI_FILES = (".github/workflows/ci.yml",)
+# What each `auth` answer keeps of the authentication modules and their tests.
+_SHARED_AUTH = {"src/{package}/auth.py", "tests/test_auth.py"}
+AUTH_FILES = {
+    "api-key": _SHARED_AUTH | {"src/{package}/api_keys.py", "tests/test_auth_api_key.py"},
+    "jwt": _SHARED_AUTH | {"src/{package}/jwks.py", "tests/test_auth_jwt.py"},
+    "none": set(),
+}
+# The settings that exist only in one mode; every mode has CORS_ORIGINS.
+AUTH_SETTINGS = {
+    "api-key": {"api_keys"},
+    "jwt": {
+        "jwt_jwks_url",
+        "jwt_issuer",
+        "jwt_audience",
+        "jwt_algorithms",
+        "jwt_leeway_seconds",
+        "jwt_jwks_refresh_seconds",
+    },
+    "none": set(),
+}
 
 
 def text_files(project: Path) -> list[Path]:
@@ -103,6 +123,57 @@ def test_option_files_are_kept_or_pruned(bake: Bake, answers: Answers) -> None:
     for name in CI_FILES:
         assert (project / name).exists() is use_ci, name
     assert (project / ".github").exists() is use_ci
+
+
+def test_auth_files_are_kept_or_pruned(bake: Bake, answers: Answers) -> None:
+    project = bake(answers)
+    package = project.name.replace("-", "_")
+    every = set().union(*AUTH_FILES.values())
+    kept = {path for path in every if (project / path.format(package=package)).exists()}
+    assert kept == AUTH_FILES[answers.get("auth", "api-key")]
+
+
+def _settings_fields(settings: Path) -> set[str]:
+    (cls,) = (
+        node
+        for node in ast.parse(settings.read_text()).body
+        if isinstance(node, ast.ClassDef) and node.name == "Settings"
+    )
+    return {
+        node.target.id
+        for node in cls.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+
+
+def test_auth_mode_has_its_settings_dependency_and_documentation(
+    bake: Bake, answers: Answers
+) -> None:
+    """Each mode: its settings (all in .env.example), pyjwt only for jwt, its OpenAPI scheme."""
+    project = bake(answers)
+    auth = answers.get("auth", "api-key")
+    package = project / "src" / project.name.replace("-", "_")
+    fields = _settings_fields(package / "settings.py")
+    every_mode = set().union(*AUTH_SETTINGS.values())
+    assert fields & every_mode == AUTH_SETTINGS[auth]
+    assert "cors_origins" in fields
+    env_example = (project / ".env.example").read_text()
+    undocumented = [name.upper() for name in fields if name.upper() not in env_example]
+    assert not undocumented, f".env.example lacks {undocumented}"
+
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    dependencies = " ".join(pyproject["project"]["dependencies"])
+    assert ("pyjwt[crypto]>=" in dependencies) is (auth == "jwt")
+
+    openapi = (package / "openapi.py").read_text()
+    assert ('"securitySchemes"' in openapi) is (auth != "none")
+    assert ('"bearerFormat": "JWT"' in openapi) is (auth == "jwt")
+    assert ("new-api-key" in (package / "__main__.py").read_text()) is (auth == "api-key")
+
+    readme = (project / "README.md").read_text()
+    assert ("Authorization: Bearer" in readme) is (auth != "none")
+    assert ("new-api-key" in readme) is (auth == "api-key")
+    assert ("JWT_JWKS_URL" in readme) is (auth == "jwt")
 
 
 @pytest.mark.parametrize(

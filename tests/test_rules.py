@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
 from local_extensions import naming, rules, supported_pythons
 from local_extensions.resources import NAME_MAX_LENGTH
-from matrix import BAD_ANSWERS, DEFAULTS, MATRIX, answers_id, bad_id
+from matrix import BAD_ANSWERS, CROSSED, DEFAULTS, MATRIX, answers_id, bad_id
 from mongodb_server import REPO
 
 
@@ -42,6 +43,8 @@ def test_bad_answer_is_named_with_its_rule(answers: dict[str, object], message: 
     ("name", "value"),
     [
         ("mongodb_driver", "beanie"),
+        ("auth", "oauth"),
+        ("auth", "API-KEY"),
         ("python_version", "3.10"),
         ("ci", "gitlab"),
         ("license", "GPL"),
@@ -51,6 +54,19 @@ def test_choice_outside_the_list_is_rejected(name: str, value: str) -> None:
     assert rules.problems({**DEFAULTS, name: value}) == [
         f"{name} {value!r} is invalid: must be one of " + ", ".join(rules.CHOICES[name])
     ]
+
+
+def test_crossed_entries_meet_every_pair_of_values() -> None:
+    """auth x driver are crossed; docker and ci are spread so that any two values meet."""
+    values = {
+        "auth": rules.CHOICES["auth"],
+        "mongodb_driver": rules.CHOICES["mongodb_driver"],
+        "use_docker": (True, False),
+        "ci": rules.CHOICES["ci"],
+    }
+    for first, second in itertools.combinations(values, 2):
+        met = {(answers[first], answers[second]) for answers in CROSSED}
+        assert met == set(itertools.product(values[first], values[second])), (first, second)
 
 
 def test_use_docker_must_be_a_real_boolean() -> None:

@@ -7,9 +7,16 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+{%- if cookiecutter.auth == "api-key" %}
+from support import API_KEYS, CASES, Case, ServeApp, case_named
+{%- elif cookiecutter.auth == "jwt" %}
+from support import AUDIENCE, CASES, ISSUER, Case, JwksServer, ServeApp, case_named
+{%- else %}
 from support import CASES, Case, ServeApp, case_named
+{%- endif %}
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
@@ -31,14 +38,58 @@ FERRETDB_DECIMAL = (
 )
 
 
+{% if cookiecutter.auth == "jwt" -%}
+@pytest.fixture(scope="session")
+def jwks_server() -> Iterator[JwksServer]:
+    """The identity provider's key set, served for the whole run."""
+    server = JwksServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def jwks(jwks_server: JwksServer) -> Iterator[JwksServer]:
+    """The JWKS server, for a test that changes what it serves; restored afterwards."""
+    jwks_server.reset()
+    yield jwks_server
+    jwks_server.reset()
+
+
+@pytest.fixture(scope="session")
+def settings(jwks_server: JwksServer) -> Settings:
+{%- else -%}
 @pytest.fixture(scope="session")
 def settings() -> Settings:
+{%- endif %}
     return Settings(
         mongodb_uri=MONGODB_URI,
         mongodb_database=f"test_{uuid.uuid4().hex[:12]}",
         mongodb_timeout_ms=10_000,  # generous: a loaded CI machine must not fail tests
         max_body_bytes=16_384,
+{%- if cookiecutter.auth == "api-key" %}
+        api_keys=API_KEYS,
+{%- elif cookiecutter.auth == "jwt" %}
+        jwt_jwks_url=jwks_server.url,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+{%- endif %}
     )
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty working directory and no service variables in the environment."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+{%- if cookiecutter.auth == "jwt" %}
+    # Required settings; a test about one of them sets or deletes it.
+    monkeypatch.setenv("JWT_JWKS_URL", "https://idp.example.com/.well-known/jwks.json")
+    monkeypatch.setenv("JWT_ISSUER", ISSUER)
+    monkeypatch.setenv("JWT_AUDIENCE", AUDIENCE)
+{%- endif %}
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

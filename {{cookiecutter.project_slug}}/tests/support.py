@@ -11,19 +11,43 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Callable
+{%- if cookiecutter.auth == "api-key" %}
+import secrets
+{%- elif cookiecutter.auth == "jwt" %}
+import threading
+import time
+{%- endif %}
+from collections.abc import Callable{% if cookiecutter.auth != "none" %}, Iterable{% endif %}
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
-
+{% if cookiecutter.auth == "jwt" %}
+import jwt
+{%- endif %}
 import pytest
+{%- if cookiecutter.auth == "jwt" %}
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+{%- endif %}
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+{%- if cookiecutter.auth == "jwt" %}
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+from tornado.web import Application, RequestHandler
+{%- endif %}
 
-from {{ cookiecutter.package_name }}.context import ApiContext
+{% if cookiecutter.auth == "api-key" -%}
+from {{ cookiecutter.package_name }}.api_keys import ApiKey, digest
+{% endif -%}
+{% if cookiecutter.auth != "none" -%}
+from {{ cookiecutter.package_name }}.auth import scopes_of
+{% endif -%}
+from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
 from {{ cookiecutter.package_name }}.models import Resource, json_body
 from {{ cookiecutter.package_name }}.resources import RESOURCES
+from {{ cookiecutter.package_name }}.settings import Settings
 
 ServeApp = Callable[[ApiContext], str]
 
@@ -275,9 +299,218 @@ def as_query_value(value: Any) -> str:
     return quote(value if isinstance(value, str) else json.dumps(value), safe="")
 
 
-async def fetch(url: str, method: str = "GET", **kwargs: Any) -> HTTPResponse:
-    """One request that returns the response whatever its status."""
-    return await AsyncHTTPClient().fetch(url, method=method, raise_error=False, **kwargs)
+def with_settings(context: ApiContext, **changes: Any) -> ApiContext:
+    """`context` with some settings changed, for an application of its own."""
+    return ApiContext(
+        settings=context.settings.model_copy(update=changes),
+        client=context.client,
+        repositories=context.repositories,
+        readiness=Readiness(),
+    )
+{%- if cookiecutter.auth != "none" %}
+
+
+# Credentials. The helpers below send one with every scope unless a test says otherwise.
+SCOPES = tuple(scopes_of([case.name for case in CASES]))
+IDENTITY = "test-client"  # the caller a credential with every scope stands for
+{%- endif %}
+{%- if cookiecutter.auth == "api-key" %}
+
+
+def _scope_sets() -> list[frozenset[str]]:
+    """Every scope; and for each resource its read scope, its write scope, and all but its own."""
+    every = frozenset(SCOPES)
+    sets = [every]
+    for case in CASES:
+        read, write = f"{case.name}:read", f"{case.name}:write"
+        sets += [frozenset({read}), frozenset({write}), every - {read, write}]
+    return sets
+
+
+# One key per set of scopes the tests use, made for this run; the test settings list them all.
+_KEYS = {scopes: secrets.token_urlsafe(32) for scopes in _scope_sets()}
+API_KEYS = [
+    ApiKey(
+        name=IDENTITY if n == 0 else f"{IDENTITY}-{n}",
+        sha256=digest(key),
+        scopes=tuple(sorted(scopes)),
+    )
+    for n, (scopes, key) in enumerate(_KEYS.items())
+]
+
+
+def credential(scopes: Iterable[str] = SCOPES) -> str:
+    """A key of API_KEYS granting exactly `scopes` (a set that `_scope_sets` lists)."""
+    return _KEYS[frozenset(scopes)]
+
+
+def auth_environment(settings: Settings) -> dict[str, str]:
+    """The variables that make a service process accept the test credentials."""
+    return {"API_KEYS": json.dumps([key.model_dump(mode="json") for key in settings.api_keys])}
+{%- elif cookiecutter.auth == "jwt" %}
+
+
+# The identity provider of the tests: its names, and a signing key made for this run that
+# the JWKS server (conftest's `jwks_server`) publishes under KEY_ID.
+ISSUER = "https://idp.test/"
+AUDIENCE = "{{ cookiecutter.project_slug }}"
+KEY_ID = "test-key"
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_jwk(key: rsa.RSAPrivateKey, kid: str = KEY_ID) -> dict[str, Any]:
+    """The public half of `key` as a JWKS entry."""
+    jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+def token(
+    scopes: Iterable[str] = SCOPES,
+    *,
+    key: Any = SIGNING_KEY,
+    algorithm: str = "RS256",
+    header: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """A JWT from the test provider, valid for five minutes, granting `scopes`.
+
+    `claims` replace the defaults, and a claim given as None is left out; `header` adds to
+    or replaces the JOSE header (`kid`: KEY_ID); `key` and `algorithm` sign it.
+    """
+    now = int(time.time())
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": IDENTITY,
+        "iat": now,
+        "exp": now + 300,
+        "scope": " ".join(scopes),
+        **claims,
+    }
+    return jwt.encode(
+        {name: value for name, value in payload.items() if value is not None},
+        key,
+        algorithm=algorithm,
+        headers={"kid": KEY_ID, **(header or {})},
+    )
+
+
+def credential(scopes: Iterable[str] = SCOPES) -> str:
+    """A token granting exactly `scopes`."""
+    return token(scopes)
+
+
+def auth_environment(settings: Settings) -> dict[str, str]:
+    """The variables that make a service process accept the test credentials."""
+    return {
+        "JWT_JWKS_URL": settings.jwt_jwks_url,
+        "JWT_ISSUER": settings.jwt_issuer,
+        "JWT_AUDIENCE": settings.jwt_audience,
+    }
+
+
+class JwksServer:
+    """The provider's JWKS endpoint on 127.0.0.1, run by a thread with its own event loop, so
+    that service processes can fetch it while a test waits for them.
+
+    A test may change `document` (what it serves), read `fetches` (how many GETs it
+    answered) and set `failing` (answer 503 instead); `reset()` restores all three.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.document: dict[str, Any] = {}
+        self.fetches = 0
+        self.failing = False
+        self.reset()
+        self._started = threading.Event()
+        self._stopping: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    def reset(self) -> None:
+        self.document = {"keys": [public_jwk(SIGNING_KEY)]}
+        self.fetches = 0
+        self.failing = False
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._started.wait(timeout=10):
+            raise RuntimeError("the JWKS server did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(timeout=10)
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        sock, port = bind_unused_port()
+        routes = [(r"/jwks\.json", _JwksHandler, {"provider": self})]
+        server = HTTPServer(Application(routes, log_function=lambda _: None))
+        server.add_sockets([sock])
+        self.url = f"http://127.0.0.1:{port}/jwks.json"
+        self._started.set()
+        await self._stopping.wait()
+        server.stop()
+        await server.close_all_connections()
+
+
+class _JwksHandler(RequestHandler):
+    def initialize(self, provider: JwksServer) -> None:
+        self.provider = provider
+
+    def get(self) -> None:
+        self.provider.fetches += 1
+        if self.provider.failing:
+            self.set_status(503)
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(self.provider.document))
+{%- endif %}
+{%- if cookiecutter.auth != "none" %}
+
+
+def authorization(scopes: Iterable[str] = SCOPES) -> dict[str, str]:
+    """The Authorization header of a credential granting `scopes`."""
+    return {"Authorization": f"Bearer {credential(scopes)}"}
+{%- else %}
+
+
+def authorization() -> dict[str, str]:
+    """No header: this service does not authenticate (AUTH=none)."""
+    return {}
+
+
+def auth_environment(settings: Settings) -> dict[str, str]:
+    """No variables: a service process takes no credentials."""
+    return {}
+{%- endif %}
+
+
+def raw_authorization() -> str:
+    """The Authorization header of a raw request, CRLF included ("" when there is none)."""
+    return "".join(f"{name}: {value}\r\n" for name, value in authorization().items())
+
+
+async def fetch(
+    url: str, method: str = "GET", *, authorized: bool = True, **kwargs: Any
+) -> HTTPResponse:
+    """One request that returns the response whatever its status.
+
+    It carries `authorization()` (a credential with every scope, if the service takes any),
+    unless `authorized` is False or the test gives its own Authorization header.
+    """
+    headers = {**(authorization() if authorized else {}), **(kwargs.pop("headers", None) or {})}
+    # A client of its own: AsyncHTTPClient() is shared per event loop and runs 10 requests at
+    # a time, so requests the tests hold open would queue any fetch the service itself makes.
+    client = AsyncHTTPClient(force_instance=True)
+    try:
+        return await client.fetch(url, method=method, headers=headers, raise_error=False, **kwargs)
+    finally:
+        client.close()
 
 
 async def send_json(url: str, method: str, body: Any, **kwargs: Any) -> HTTPResponse:
@@ -285,7 +518,7 @@ async def send_json(url: str, method: str, body: Any, **kwargs: Any) -> HTTPResp
         url,
         method,
         body=json.dumps(body),
-        headers={"Content-Type": "application/json", **kwargs.pop("headers", {})},
+        headers={"Content-Type": "application/json", **(kwargs.pop("headers", None) or {})},
         **kwargs,
     )
 

@@ -23,8 +23,10 @@ from support import (
     as_query_value,
     fetch,
     problem,
+    raw_authorization,
     raw_exchange,
     send_json,
+    with_settings,
 )
 
 from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
@@ -61,9 +63,10 @@ async def create(base_url: str, n: int, case: Case = CASE) -> dict[str, Any]:
 
 
 def raw_post(body: bytes, *headers: str) -> bytes:
-    """A raw POST to the collection with exactly the given framing headers."""
+    """A raw POST to the collection with exactly the given framing headers (and a credential)."""
     lines = [f"POST {CASE.path} HTTP/1.1", "Host: test", "Connection: close", *headers]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    head = "\r\n".join(lines) + "\r\n" + raw_authorization() + "\r\n"
+    return head.encode("latin-1") + body
 
 
 def chunked(body: bytes, size: int = 1024) -> bytes:
@@ -81,15 +84,6 @@ def body_of_size(size: int) -> bytes:
 def selects(value: Any, stored: Any) -> bool:
     """Whether filtering on `value` selects a document whose field holds `stored`."""
     return value in stored if isinstance(stored, list) else bool(value == stored)
-
-
-def with_settings(context: ApiContext, **changes: Any) -> ApiContext:
-    return ApiContext(
-        settings=context.settings.model_copy(update=changes),
-        client=context.client,
-        repositories=context.repositories,
-        readiness=Readiness(),
-    )
 
 
 # Requests in flight: shutdown waits for this count, so it must come back to exactly zero.
@@ -136,7 +130,10 @@ async def test_a_client_that_hangs_up_is_counted_out_once(
     caplog.set_level(logging.WARNING, logger=LOGGER)
     try:
         _, writer = await asyncio.open_connection(host, int(port))
-        request = f"GET {path} HTTP/1.1\r\nHost: test\r\nX-Request-ID: hang-up-1\r\n\r\n"
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: test\r\nX-Request-ID: hang-up-1\r\n"
+            f"{raw_authorization()}\r\n"
+        )
         writer.write(request.encode())
         await writer.drain()
         await eventually(lambda: context.in_flight.count == 1)
@@ -243,7 +240,7 @@ async def test_a_declared_length_too_large_to_read_is_413_at_once(
     declared = limit + 1 if length == "LIMIT+1" else int(length)
     request = (
         f"{method} {CASE.path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {declared}\r\n\r\n"
+        f"Content-Length: {declared}\r\n{raw_authorization()}\r\n"
     )
     response = await raw_exchange(base_url, request.encode())
     assert response.status == 413

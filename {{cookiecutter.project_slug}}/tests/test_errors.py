@@ -19,6 +19,7 @@ from support import (
     error_paths,
     fetch,
     problem,
+    raw_authorization,
     send_json,
 )
 from tornado.httpclient import HTTPResponse
@@ -224,7 +225,7 @@ async def test_client_hanging_up_mid_body_is_not_left_in_flight(
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(
         f"POST {CASE.path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        "Expect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
+        f"Expect: 100-continue\r\nContent-Length: 100\r\n{raw_authorization()}\r\n".encode()
     )
     await writer.drain()
     assert (await reader.readline()).startswith(b"HTTP/1.1 100")

@@ -20,6 +20,7 @@ from support import (
     RawResponse,
     fetch,
     problem,
+    raw_authorization,
     raw_exchange,
     read_response,
     send_json,
@@ -64,7 +65,8 @@ def post(body: bytes, *headers: str) -> bytes:
         "Connection: close",
         *framing,
     ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    head = "\r\n".join(lines) + "\r\n" + raw_authorization() + "\r\n"
+    return head.encode("latin-1") + body
 
 
 def valid_body_with(raw_value: str, field: str = FIRST) -> bytes:
@@ -370,7 +372,7 @@ async def test_keep_alive_connection_survives_a_refused_request(base_url: str) -
         bad = b"name=Ada"
         writer.write(
             f"POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
-            f"Content-Length: {len(bad)}\r\n\r\n".encode()
+            f"Content-Length: {len(bad)}\r\n{raw_authorization()}\r\n".encode()
             + bad
             + b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
         )

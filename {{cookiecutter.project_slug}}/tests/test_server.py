@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from pymongo import MongoClient
-from support import CASES, Case
+from support import CASES, Case, auth_environment, authorization, raw_authorization
 from tornado.httpserver import HTTPServer
 
 from {{ cookiecutter.package_name }}.app import make_app
@@ -90,12 +90,13 @@ StartServer = Callable[..., ServerProcess]
 
 
 @pytest.fixture
-def start_process() -> Iterator[StartServer]:
-    """Start the service with exactly the environment given; every one is killed afterwards."""
+def start_process(settings: Settings) -> Iterator[StartServer]:
+    """Start the service with the test credentials and `env`; every one is killed afterwards."""
     started: list[ServerProcess] = []
 
     def start(**env: str) -> ServerProcess:
-        server = ServerProcess({"HOST": "127.0.0.1", "PORT": "0", "LOG_LEVEL": "INFO", **env})
+        base = {"HOST": "127.0.0.1", "PORT": "0", "LOG_LEVEL": "INFO", **auth_environment(settings)}
+        server = ServerProcess({**base, **env})
         started.append(server)
         return server
 
@@ -117,11 +118,13 @@ def start_server(settings: Settings, start_process: StartServer) -> StartServer:
 
 
 def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
-    """One request on its own connection: status, headers and JSON body."""
+    """One request on its own connection, with a credential: status, headers and JSON body."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
     try:
         payload = None if body is None else json.dumps(body)
-        headers = {} if body is None else {"Content-Type": "application/json"}
+        headers = authorization()
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         connection.request(method, path, body=payload, headers=headers)
         response = connection.getresponse()
         raw = response.read()
@@ -146,12 +149,20 @@ def wait_until_ready(port: int) -> None:
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"MONGODB_DATABASE": "a.b"}, "MONGODB_DATABASE"),
         ({"MONGODB_URI": "mongodb://h:99999"}, "MONGODB_URI"),
+{%- if cookiecutter.auth == "api-key" %}
+        ({"API_KEYS": '[{"name": "ci", "sha256": "not a digest"}]'}, "API_KEYS"),
+{%- elif cookiecutter.auth == "jwt" %}
+        ({"JWT_JWKS_URL": "file:///etc/jwks.json"}, "JWT_JWKS_URL"),
+{%- endif %}
+        ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS"),
     ],
 )
-def test_bad_configuration_stops_start_up_with_one_line(env: dict[str, str], named: str) -> None:
+def test_bad_configuration_stops_start_up_with_one_line(
+    settings: Settings, env: dict[str, str], named: str
+) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
-        env={**os.environ, **env},
+        env={**os.environ, **auth_environment(settings), **env},
         capture_output=True,
         text=True,
         timeout=DEADLINE,
@@ -168,7 +179,12 @@ def test_port_in_use_stops_start_up_with_one_line(settings: Settings) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         result = subprocess.run(
             [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
-            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(taken.getsockname()[1])},
+            env={
+                **os.environ,
+                **auth_environment(settings),
+                "HOST": "127.0.0.1",
+                "PORT": str(taken.getsockname()[1]),
+            },
             capture_output=True,
             text=True,
             timeout=DEADLINE,
@@ -345,7 +361,8 @@ def test_sigterm_lets_the_in_flight_request_finish(start_server: StartServer) ->
     body = json.dumps(CASE.new(902)).encode()
     head = (
         f"POST {CASE.path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        f"Expect: 100-continue\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Expect: 100-continue\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
+        f"{raw_authorization()}\r\n"
     )
 
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as connection:

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.settings import ConfigError, Settings, load_settings
+from {{ cookiecutter.package_name }}.settings import ConfigError, load_settings
 
-
-@pytest.fixture
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """An empty working directory and no service variables in the environment."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+# `clean_environment` (conftest.py): an empty working directory and no service variables.
 
 
 def test_dot_env_in_the_working_directory_is_read(clean_environment: Path) -> None:

@@ -2,18 +2,33 @@
 
 Both `python -m {{ cookiecutter.package_name }}`
 and the `{{ cookiecutter.project_slug }}` command run `cli()`.
+{%- if cookiecutter.auth == "api-key" %}
+With `new-api-key --name NAME` they mint an API key instead.
+{%- endif %}
 """
 
 from __future__ import annotations
 
+{% if cookiecutter.auth == "api-key" -%}
+import argparse
+{% endif -%}
 import logging
 import sys
 
+{% if cookiecutter.auth == "api-key" -%}
+from {{ cookiecutter.package_name }}.api_keys import ApiKey, new_api_key
+from {{ cookiecutter.package_name }}.auth import scopes_of
+from {{ cookiecutter.package_name }}.resources import RESOURCES
+{% endif -%}
 from {{ cookiecutter.package_name }}.server import run
 from {{ cookiecutter.package_name }}.settings import ConfigError, load_settings
 
 
 def main() -> int:
+{%- if cookiecutter.auth == "api-key" %}
+    if sys.argv[1:2] == ["new-api-key"]:
+        return mint(sys.argv[2:])
+{%- endif %}
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -25,6 +40,41 @@ def main() -> int:
         stream=sys.stderr,
     )
     return run(settings)
+{%- if cookiecutter.auth == "api-key" %}
+
+
+def mint(arguments: list[str]) -> int:
+    """Print a new API key on the first line and its `API_KEYS` entry on the second."""
+    scopes = scopes_of([resource.name for resource in RESOURCES])
+    parser = argparse.ArgumentParser(
+        prog="{{ cookiecutter.project_slug }} new-api-key",
+        description="Mint an API key. Only its digest goes into API_KEYS; keep the key secret.",
+    )
+    parser.add_argument(
+        "--name", required=True, type=_key_name, help="who holds the key; shown in the access log"
+    )
+    parser.add_argument(
+        "--scope",
+        action="append",
+        choices=scopes,
+        help="a scope the key grants; repeat for several (default: every scope)",
+    )
+    options = parser.parse_args(arguments)
+    key, entry = new_api_key(options.name, options.scope or scopes)
+    print(key)
+    print(entry)
+    return 0
+
+
+def _key_name(value: str) -> str:
+    try:
+        ApiKey.model_validate({"name": value, "sha256": "0" * 64})
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "use 1 to 100 letters, digits and . _ @ -, e.g. ci-bot"
+        ) from None
+    return value
+{%- endif %}
 
 
 def cli() -> None:

@@ -13,14 +13,22 @@ MAX_ERRORS = 50
 
 
 class ApiError(HTTPError):
-    """An error the client can act on, with an RFC 9457 `detail` and optional field `errors`."""
+    """An error the client can act on, with an RFC 9457 `detail` and optional field `errors`.
+
+    `headers` go out with the problem, e.g. `WWW-Authenticate` with a 401.
+    """
 
     def __init__(
-        self, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(status)
         self.detail = detail
         self.errors = errors
+        self.headers = headers or {}
 
 
 class MalformedBody(ApiError):

@@ -6,6 +6,7 @@ the route table supplies its models and names.
 {%- set resources = cookiecutter.resources | parse_resources %}
 {%- set decimals = "decimal" in (resources | types_used) %}
 {%- set any_unique = resources | selectattr("unique_fields") | list %}
+{%- set auth = cookiecutter.auth != "none" %}
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ from pydantic import BaseModel, ValidationError
 from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
+{% if auth -%}
+from {{ cookiecutter.package_name }}.auth import (
+    Authenticator,
+    Caller,
+    Forbidden,
+    bearer_credential,
+    required_scope,
+)
+{% endif -%}
 from {{ cookiecutter.package_name }}.context import ApiContext
 from {{ cookiecutter.package_name }}.database import Document, ping
 from {{ cookiecutter.package_name }}.errors import ApiError, NotFound, Unprocessable
@@ -55,6 +65,9 @@ _JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# What a browser may send and read across origins (CORS_ORIGINS).
+_CORS_REQUEST_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "ETag, Location, X-Request-ID"
 # A body over MAX_BODY_BYTES is read and thrown away up to this size, so that a client that
 # sends all of it before reading (no `Expect: 100-continue`) gets the 413, not a reset.
 _DISCARD_LIMIT = 64 * 1024 * 1024
@@ -83,8 +96,24 @@ class ApiHandler(RequestHandler):
 
     def set_default_headers(self) -> None:
         self.set_header("X-Request-ID", self.request_id)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.clear_header("Server")  # no framework name and version for scanners
+
+    def _allow_origin(self) -> bool:
+        """Add the CORS headers if the request comes from an allowed origin."""
+        origins = self.context.settings.cors_origins
+        if not origins:
+            return False
+        self.add_header("Vary", "Origin")
+        origin = self.request.headers.get("Origin")
+        if origin not in origins:
+            return False
+        self.set_header("Access-Control-Allow-Origin", origin)
+        self.set_header("Access-Control-Expose-Headers", _CORS_EXPOSED_HEADERS)
+        return True
 
     def prepare(self) -> None:
+        self._allow_origin()
         self.context.in_flight.started()
         self._counted = True
         if self.context.readiness.draining:
@@ -143,8 +172,13 @@ class ApiHandler(RequestHandler):
         return int(digits) if len(digits) <= 18 else 10**18  # beyond any limit
 
     def _refuse(self, error: ApiError) -> None:
-        """Answer `error` now if the client awaits `100 Continue`, else once the body is in."""
-        if self.request.headers.get("Expect", "").lower() == "100-continue":
+        """Answer `error` once the body is in, or now if there is none to wait for.
+
+        A body is read (and dropped) first unless the client awaits `100 Continue`: closing
+        a connection with unread data resets it before the client reads why.
+        """
+        expects_continue = self.request.headers.get("Expect", "").lower() == "100-continue"
+        if self.request.method not in _BODY_METHODS or expects_continue:
             raise error
         self._refusal = error
 
@@ -177,7 +211,14 @@ class ApiHandler(RequestHandler):
             await result
 
     def options(self, *args: str) -> None:
-        self.set_header("Allow", ", ".join(self.SUPPORTED_METHODS))
+        """The allowed methods; for an allowed origin, a CORS preflight answer as well."""
+        allowed = ", ".join(self.SUPPORTED_METHODS)
+        self.set_header("Allow", allowed)
+        preflight = "Access-Control-Request-Method" in self.request.headers
+        if preflight and "Access-Control-Allow-Origin" in self._headers:
+            self.set_header("Access-Control-Allow-Methods", allowed)
+            self.set_header("Access-Control-Allow-Headers", _CORS_REQUEST_HEADERS)
+            self.set_header("Access-Control-Max-Age", "600")
         self.set_status(204)
         self.finish()
 
@@ -227,11 +268,14 @@ class ApiHandler(RequestHandler):
             "title": responses.get(status_code, "Error"),
             "status": status_code,
         }
+        self._allow_origin()
         if isinstance(error, ApiError):
             problem["detail"] = error.detail
             if error.errors:
                 problem["errors"] = error.errors
-            if status_code == 503:
+            for name, value in error.headers.items():
+                self.set_header(name, value)
+            if status_code == 503 and "Retry-After" not in error.headers:
                 self.set_header("Retry-After", "1")
         elif status_code == 405:
             allowed = ", ".join(self.SUPPORTED_METHODS)
@@ -278,10 +322,41 @@ def _too_large(limit: int) -> ApiError:
 class ResourceHandler(ApiHandler):
     """What the collection and item handlers share: their resource and its repository."""
 
+{%- if auth %}
+
+    def initialize(  # type: ignore[override]
+        self, context: ApiContext, resource: Resource, authenticator: Authenticator
+    ) -> None:
+        super().initialize(context)
+        self.resource = resource
+        self.repository: Repository = context.repositories[resource.name]
+        self.authenticator = authenticator
+        self.caller: Caller | None = None  # who is calling, once authenticated
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")  # answers depend on the credential
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Authenticate before anything else: who may not ask learns nothing here."""
+        super().prepare()
+        if self.request.method == "OPTIONS":
+            return  # CORS preflights carry no credentials
+        try:
+            credential = bearer_credential(self.request.headers.get("Authorization"))
+            self.caller = await self.authenticator.caller(credential)
+            scope = required_scope(self.resource.name, self.request.method or "")
+            if scope not in self.caller.scopes:
+                raise Forbidden(scope)
+        except ApiError as error:
+            self._refuse(error)
+{%- else %}
+
     def initialize(self, context: ApiContext, resource: Resource) -> None:  # type: ignore[override]
         super().initialize(context)
         self.resource = resource
         self.repository: Repository = context.repositories[resource.name]
+{%- endif %}
 
 {%- if any_unique %}
 
@@ -401,15 +476,15 @@ class ItemHandler(ResourceHandler):
         self.send_json(self._public(document))
 
     async def put(self, id_text: str) -> None:
-        id_ = self._object_id(id_text)
         replacement = self.parse_body(self.resource.replace).model_dump()
+        id_ = self._object_id(id_text)
         condition = self._precondition()
         document = await self.repository.replace(id_, replacement, condition)
         self._send_written(self._found(document, id_text, condition))
 
     async def patch(self, id_text: str) -> None:
-        id_ = self._object_id(id_text)
         changes = self.parse_body(self.resource.patch).changes()
+        id_ = self._object_id(id_text)
         if not changes:
             raise Unprocessable(
                 "The body is invalid.",

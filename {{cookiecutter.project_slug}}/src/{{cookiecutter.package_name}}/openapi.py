@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 description of the API, built from the pydantic models.
 {%- set any_unique = cookiecutter.resources | parse_resources | selectattr("unique_fields") | list %}
+{%- set auth = cookiecutter.auth != "none" %}
 
 It lists every status, header and parameter the service can produce or honour, so client
 generators and schema fuzzers can hold the service to it.
@@ -46,9 +47,16 @@ _HEADERS = {
     "ETag": "The version of this representation, for If-None-Match and If-Match",
     "Location": "The path of the new document",
     "Retry-After": "Seconds to wait before trying again",
+{%- if auth %}
+    "WWW-Authenticate": "The Bearer challenge: what was wrong with the credential (RFC 6750)",
+{%- endif %}
 }
 _ERROR_TEXT = {
     400: "Malformed request: HTTP framing, JSON, or UTF-8 in the body, path or query",
+{%- if auth %}
+    401: "No credential, or one that is not valid",
+    403: "The credential lacks the scope the operation needs",
+{%- endif %}
     404: "No document with this id",
 {%- if any_unique %}
     409: "A unique field already has this value",
@@ -64,7 +72,15 @@ _ERROR_TEXT = {
     503: "Database unavailable",
 {%- endif %}
 }
+{%- if auth %}
+_ERROR_HEADERS = {
+    401: ("WWW-Authenticate",),
+    403: ("WWW-Authenticate",),
+    503: ("Retry-After",),
+}
+{%- else %}
 _ERROR_HEADERS = {503: ("Retry-After",)}
+{%- endif %}
 # Any request can be malformed or declare too large a body; anything can fail unexpectedly.
 _ALWAYS = (400, 413, 500)
 _LIST_DESCRIPTION = (
@@ -182,7 +198,7 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
     }
     body_errors = _body_errors(resource)
     tags = [name]
-    return {
+    paths: dict[str, Any] = {
         f"/{name}": {
             "get": {
                 "tags": tags,
@@ -245,6 +261,15 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
             },
         },
     }
+{%- if auth %}
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method != "parameters":
+                scope = f"{name}:{'read' if method == 'get' else 'write'}"
+                operation["security"] = [{"bearer": [scope]}]
+                operation["responses"].update(_errors(401, 403))
+{%- endif %}
+    return paths
 
 
 def build_openapi() -> dict[str, Any]:
@@ -293,6 +318,20 @@ def build_openapi() -> dict[str, Any]:
             },
         },
         "components": {
+{%- if auth %}
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+{%- if cookiecutter.auth == "jwt" %}
+                    "bearerFormat": "JWT",
+                    "description": "A JWT from the identity provider, with the scopes in `scope`",
+{%- else %}
+                    "description": "An API key (`new-api-key`); its scopes are in API_KEYS",
+{%- endif %}
+                }
+            },
+{%- endif %}
             "schemas": components,
             "headers": {
                 name: {"description": text, "required": True, "schema": {"type": "string"}}

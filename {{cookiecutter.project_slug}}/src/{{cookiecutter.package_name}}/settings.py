@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Literal
+{% if cookiecutter.auth == "api-key" -%}
+import json
+{% endif -%}
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
+{%- if cookiecutter.auth == "api-key" %}
 
+from {{ cookiecutter.package_name }}.api_keys import ApiKey
+{%- endif %}
+
+{% if cookiecutter.auth == "jwt" -%}
+# Signature algorithms with a public key; never `none`, never HMAC (a public key is no secret).
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+{% endif -%}
 # Characters MongoDB refuses in database names.
 _DATABASE_NAME_FORBIDDEN = frozenset('/\\. "$*<>:|?\0')
 
@@ -39,6 +53,20 @@ class Settings(BaseSettings):
     http_idle_timeout_seconds: float = Field(default=60.0, gt=0)
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     cursor_secret: SecretStr | None = None
+{%- if cookiecutter.auth == "api-key" %}
+    # A JSON list of {"name", "sha256", "scopes"} entries; `new-api-key` prints one.
+    api_keys: Annotated[list[ApiKey], NoDecode] = []
+{%- elif cookiecutter.auth == "jwt" %}
+    jwt_jwks_url: str
+    jwt_issuer: str = Field(min_length=1)
+    jwt_audience: str = Field(min_length=1)
+    jwt_algorithms: Annotated[list[str], NoDecode] = ["RS256", "ES256"]
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    # At most one JWKS fetch per this many seconds, however many unknown `kid`s arrive.
+    jwt_jwks_refresh_seconds: float = Field(default=60.0, gt=0)
+{%- endif %}
+    # Exact origins (scheme://host[:port]) a browser may call the API from; none by default.
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     @field_validator("mongodb_database")
     @classmethod
@@ -62,16 +90,72 @@ class Settings(BaseSettings):
             raise ValueError(str(error)) from None
         return value
 
+{%- if cookiecutter.auth == "jwt" %}
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("jwt_algorithms", mode="before")
+    @classmethod
+    def _asymmetric_algorithms(cls, value: object) -> object:
+        names = _comma_separated(value)
+        if isinstance(names, list):
+            if not names:
+                raise ValueError("must name at least one algorithm")
+            if refused := [name for name in names if name not in ASYMMETRIC_ALGORITHMS]:
+                raise ValueError(
+                    f"{', '.join(refused)} refused: only public-key algorithms "
+                    f"({', '.join(sorted(ASYMMETRIC_ALGORITHMS))})"
+                )
+        return names
+{%- endif %}
+
+{%- if cookiecutter.auth == "api-key" %}
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else []
+            except ValueError:
+                raise ValueError("must be a JSON list of the entries new-api-key prints") from None
+        return value
+{%- endif %}
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _exact_origins(cls, value: object) -> object:
+        origins = _comma_separated(value)
+        for origin in origins if isinstance(origins, list) else []:
+            parts = urlsplit(origin)
+            exact = f"{parts.scheme}://{parts.netloc}"
+            if parts.scheme not in ("http", "https") or not parts.netloc or origin != exact:
+                raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
+        return origins
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
 
+def _comma_separated(value: object) -> object:
+    """`"a, b"` -> `["a", "b"]`, for list settings written in one environment variable."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
 def load_settings() -> Settings:
     """Read the environment, turning every problem into one readable line."""
     try:
-        return Settings()
+        return Settings(){% if cookiecutter.auth == "jwt" %}  # type: ignore[call-arg]  # JWT_* come from the environment{% endif %}
     except (UnicodeDecodeError, OSError) as error:
         raise ConfigError(f"invalid configuration: .env cannot be read: {error}") from None
     except ValidationError as error:
