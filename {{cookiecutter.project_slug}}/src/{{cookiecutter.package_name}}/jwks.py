@@ -133,8 +133,10 @@ def _signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
             continue
         try:
             key = jwt.PyJWK.from_dict(data)
-        except jwt.PyJWTError:
-            continue  # a key type this service cannot use, e.g. a symmetric one
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            # A key this service cannot use: symmetric, of an unknown type, or broken (older
+            # PyJWT versions raise the cryptography library's ValueError for those).
+            continue
         if key.algorithm_name in ASYMMETRIC_ALGORITHMS:
             keys[str(data["kid"])] = key
     return keys
