@@ -32,6 +32,9 @@ RETRY_SECONDS = 5.0
 # Keys are fetched again when the set is this old, so a key the provider withdrew stops
 # being trusted without a restart (the old set is kept if that fetch fails).
 MAX_AGE_SECONDS = 600.0
+# What PyJWK raises for a key this service cannot use: symmetric, of an unknown type, or
+# broken (PyJWT 2.10 lets the cryptography library's ValueError through for those).
+_UNUSABLE_KEY = (jwt.PyJWTError, ValueError, TypeError, KeyError)
 
 
 class KeysUnavailable(ApiError):
@@ -133,9 +136,7 @@ def _signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
             continue
         try:
             key = jwt.PyJWK.from_dict(data)
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-            # A key this service cannot use: symmetric, of an unknown type, or broken (older
-            # PyJWT versions raise the cryptography library's ValueError for those).
+        except _UNUSABLE_KEY:
             continue
         if key.algorithm_name in ASYMMETRIC_ALGORITHMS:
             keys[str(data["kid"])] = key
