@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FERRETDB := .cache/bin/ferretdb
+PROMTOOL := .cache/bin/promtool
 TEMPLATE_CODE := hooks local_extensions tests benchmarks
 
-.PHONY: test install ferretdb lint clean
+.PHONY: test install ferretdb promtool lint clean
 
-test: lint ferretdb
+test: lint ferretdb promtool
 	$(BIN)/pytest
 
 install: $(VENV)/.installed
@@ -23,6 +24,12 @@ ferretdb: $(FERRETDB)
 
 $(FERRETDB): tools/ferretdb/go.mod tools/ferretdb/go.sum tools/ferretdb/main.go
 	cd tools/ferretdb && go build -o ../../$(FERRETDB) .
+
+# Prometheus's promtool, to check the generated scrape config and alert rules.
+promtool: $(PROMTOOL)
+
+$(PROMTOOL): tools/promtool/go.mod tools/promtool/go.sum
+	cd tools/promtool && go build -o ../../$(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
 
 lint: install
 	$(BIN)/ruff check $(TEMPLATE_CODE)

@@ -20,6 +20,12 @@ def remove(*relative_paths: str) -> None:
             path.unlink()
 
 
+def remove_empty(relative: str) -> None:
+    path = PROJECT / relative
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+
+
 def remove_docker_files() -> None:
     remove("Dockerfile", ".dockerignore", "compose.yaml")
 
@@ -43,6 +49,15 @@ def remove_auth(keep: str | None = None) -> None:
             remove(*(path.format(package=ANSWERS["package_name"]) for path in paths))
     if keep is None:
         remove(f"src/{ANSWERS['package_name']}/auth.py", "tests/test_auth.py")
+
+
+def remove_metrics() -> None:
+    package = ANSWERS["package_name"]
+    remove(f"src/{package}/metrics.py", "tests/test_metrics.py", "deploy/prometheus")
+
+
+def remove_tracing() -> None:
+    remove(f"src/{ANSWERS['package_name']}/tracing.py", "tests/test_tracing.py")
 
 
 def print_next_steps() -> None:
@@ -83,6 +98,11 @@ def main() -> None:
     if not USES_REFERENCES:
         remove_reference_tests()
     remove_auth(keep=None if ANSWERS["auth"] == "none" else ANSWERS["auth"])
+    if not ANSWERS["metrics"]:
+        remove_metrics()
+    if not ANSWERS["opentelemetry"]:
+        remove_tracing()
+    remove_empty("deploy")
     print_next_steps()
 
 

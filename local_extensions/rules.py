@@ -129,7 +129,8 @@ def _checks(context: Mapping[str, object]) -> Iterator[tuple[str, Callable[[], s
                 None if text[name] in allowed else "must be one of " + ", ".join(allowed)
             ),
         )
-    yield "use_docker", lambda: check_bool(context["use_docker"])
+    for name in ("metrics", "opentelemetry", "use_docker"):
+        yield name, lambda name=name: check_bool(context[name])
 
 
 def problems(context: Mapping[str, object]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,3 +40,15 @@ def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield uri
     except ServerError as error:
         pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    """Prometheus's checker: on PATH, or built by `make promtool` (needs Go)."""
+    built = REPO / ".cache" / "bin" / "promtool"
+    found = shutil.which("promtool")
+    if found:
+        return Path(found)
+    if not built.exists():
+        pytest.fail(f"{built} is missing: run `make promtool` (needs Go)", pytrace=False)
+    return built

@@ -1,7 +1,8 @@
 """The option combinations the template is rendered with, and answers it must reject.
 
-Every value of every option appears at least once; auth x driver are crossed, and docker and
-ci are spread over those six so that every pair of values of any two options meets. The
+Every value of every option appears at least once; auth x driver are crossed, and docker, ci
+and metrics are spread over those six so that every pair of values of any two options meets.
+OpenTelemetry is on in a second auth x driver cross, where metrics are spread again. The
 `resources` answers have one, two, three and five resources and between them use every
 field type and modifier, derived and given singulars, and references in every position
 (required, optional, indexed, unique, a list of them, to their own collection).
@@ -29,6 +30,8 @@ DEFAULTS: Answers = {
     "description": "A service",
     "mongodb_driver": "pymongo",
     "auth": "api-key",
+    "metrics": True,
+    "opentelemetry": False,
     "python_version": "3.11",
     "use_docker": True,
     "ci": "github",
@@ -40,15 +43,15 @@ _LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 
 _AUTHS = ("api-key", "jwt", "none")
 _DRIVERS = ("pymongo", "motor")
-# (use_docker, ci) for each (auth, driver) in order: each auth and each driver meets both
-# values of each, and the four (docker, ci) pairs all occur.
+# (use_docker, ci, metrics) for each (auth, driver) in order: each auth and each driver meets
+# both values of each, and every pair of values of any two of the three occurs.
 _SPREAD = (
-    (True, "github"),
-    (False, "none"),
-    (False, "github"),
-    (True, "none"),
-    (True, "none"),
-    (False, "github"),
+    (True, "github", True),
+    (False, "none", False),
+    (False, "github", False),
+    (True, "none", True),
+    (True, "none", False),
+    (False, "github", True),
 )
 
 CROSSED: list[Answers] = [
@@ -57,12 +60,19 @@ CROSSED: list[Answers] = [
         "mongodb_driver": driver,
         "use_docker": docker,
         "ci": ci,
+        "metrics": metrics,
         "python_version": _PYTHONS[index % len(_PYTHONS)],
         "license": _LICENSES[index % len(_LICENSES)],
     }
-    for index, ((auth, driver), (docker, ci)) in enumerate(
+    for index, ((auth, driver), (docker, ci, metrics)) in enumerate(
         zip(itertools.product(_AUTHS, _DRIVERS), _SPREAD, strict=True)
     )
+]
+
+# Tracing on, crossed with auth and driver; metrics on and off for each auth and driver.
+TRACED: list[Answers] = [
+    {"auth": auth, "mongodb_driver": driver, "opentelemetry": True, "metrics": spread[2]}
+    for (auth, driver), spread in zip(itertools.product(_AUTHS, _DRIVERS), _SPREAD, strict=True)
 ]
 
 CUSTOM_NAMES: Answers = {
@@ -157,11 +167,17 @@ MATRIX: list[Answers] = [
     TWO,
     {**THREE, "mongodb_driver": "motor", "auth": "jwt"},  # a scope pair per resource
     {**FIVE, "auth": "none"},
-    {**LONG_NAMES, "auth": "jwt"},  # LONG_NAMES alone has the longest api-key lines
+    {**LONG_NAMES, "auth": "jwt", "opentelemetry": True},  # the longest jwt, tracing lines
     *CROSSED,
+    *TRACED,
 ]
 
-_SHORT = {"mongodb_driver": "driver", "use_docker": "docker", "python_version": "py"}
+_SHORT = {
+    "mongodb_driver": "driver",
+    "use_docker": "docker",
+    "python_version": "py",
+    "opentelemetry": "otel",
+}
 
 
 def _shown(key: str, value: object) -> str:

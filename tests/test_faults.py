@@ -199,6 +199,7 @@ class Service:
                 **os.environ,
                 "HOST": "127.0.0.1",
                 "PORT": "0",
+                "METRICS_PORT": "0",
                 "MONGODB_TIMEOUT_MS": str(TIMEOUT_MS),
                 "SHUTDOWN_DELAY_SECONDS": "0",
                 "API_KEYS": api_keys(project.entry),

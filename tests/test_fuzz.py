@@ -138,6 +138,8 @@ def service(answers: Answers, bake: Bake, mongodb_uri: str, tmp_path: Path) -> I
             "MONGODB_URI": mongodb_uri,
             "MONGODB_DATABASE": database,
             "PORT": "0",
+            "METRICS_PORT": "0",
+            "LOG_FORMAT": "json",
             "SHUTDOWN_DELAY_SECONDS": "0",
             "API_KEYS": api_keys(entry),
         },
@@ -193,9 +195,15 @@ def is_ferretdb_update_conflict(exchange: Exchange, log: str) -> bool:
         return False
     if not exchange.operation.startswith(("PUT ", "PATCH ")):
         return False
-    records = re.split(r"(?m)^(?=\d{4}-\d\d-\d\d )", log)
-    logged = [r for r in records if f"(request_id={exchange.request_id})" in r and " ERROR " in r]
-    return len(logged) == 1 and "UNIQUE constraint failed" in logged[0]
+    records = [json.loads(line) for line in log.splitlines()]
+    logged = [
+        record
+        for record in records
+        if record.get("request_id") == exchange.request_id
+        and record["level"] == "error"
+        and record["logger"] != "college_api.access"
+    ]
+    return len(logged) == 1 and "UNIQUE constraint failed" in logged[0].get("exception", "")
 
 
 def documented(document: dict[str, Any]) -> set[str]:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -22,16 +23,16 @@ from generated import api_keys, install, mint_api_key, run_in, run_pytest
 from conftest import Bake
 from matrix import BOOKS, COURSES, CUSTOM_NAMES, EDGES, THREE, TWO, Answers, answers_id
 
-# Every spec with the default `auth` (api-key) on both drivers; jwt on both drivers, once
-# with a scope pair per resource; none once.
+# Every spec with the default `auth` (api-key) and metrics on both drivers; jwt and tracing
+# on both drivers, once with a scope pair per resource; none once.
 DEEP: list[Answers] = [
     *(
         {**answers, "mongodb_driver": driver}
         for answers in ({}, CUSTOM_NAMES, COURSES, BOOKS, EDGES, THREE)
         for driver in ("pymongo", "motor")
     ),
-    {**THREE, "auth": "jwt"},
-    {"auth": "jwt", "mongodb_driver": "motor"},
+    {**THREE, "auth": "jwt", "opentelemetry": True},  # everything on
+    {"auth": "jwt", "mongodb_driver": "motor", "opentelemetry": True},
     {"auth": "none", "mongodb_driver": "motor"},
 ]
 # What a generated suite may leave unrun, and why: a spec without a feature skips its tests
@@ -75,6 +76,13 @@ def test_generated_suite_passes_at_the_declared_lower_bounds(
     project = bake({**TWO, "mongodb_driver": driver})
     result = run_pytest(install(project, resolution="lowest-direct"), project, mongodb_uri)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class Service:
@@ -157,12 +165,16 @@ def test_service_smoke_crud_over_http_then_sigterm(
     reader_key, reader = mint_api_key(python, project, "reader", "students:read")
     delay, grace = 0.5, 5.0
     origin = "https://app.example.com"
+    metrics_port = free_port()
+    log_format = "json" if workers > 1 else "text"
     service = Service(
         python,
         {
             "MONGODB_URI": mongodb_uri,
             "MONGODB_DATABASE": f"smoke_{os.getpid()}_{workers}_{time.monotonic_ns()}",
             "PORT": "0",
+            "METRICS_PORT": str(metrics_port),
+            "LOG_FORMAT": log_format,
             "WORKERS": str(workers),
             "SHUTDOWN_DELAY_SECONDS": str(delay),
             "SHUTDOWN_GRACE_SECONDS": str(grace),
@@ -224,12 +236,33 @@ def test_service_smoke_crud_over_http_then_sigterm(
         assert status == 200
         assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
         assert document["paths"]["/courses"]["post"]["security"] == [{"bearer": ["courses:write"]}]
+
+        # Every worker's requests add up on the metrics port, under route templates.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as reply:
+            metrics = reply.read().decode()
+        for method, route, status, count in (
+            ("POST", "/students", 201, 1),
+            ("POST", "/students", 403, 1),
+            ("GET", "/students", 401, 2),
+            ("GET", "/students/{id}", 404, 1),
+            ("POST", "/enrollments", 201, 1),
+        ):
+            labels = (
+                f'http_request_method="{method}",http_route="{route}",'
+                f'http_response_status_code="{status}"'
+            )
+            line = f"http_server_request_duration_seconds_count{{{labels}}} {count}.0"
+            assert line in metrics.splitlines(), line
     finally:
         code = service.terminate(delay + grace)
     assert code == 0
     log = "".join(service.log)
-    assert " caller=smoke" in log
-    assert " caller=reader" in log
+    if log_format == "json":
+        lines = [json.loads(line) for line in service.log]  # every line is one JSON object
+        assert {line.get("caller") for line in lines} >= {"smoke", "reader"}
+    else:
+        assert " caller=smoke" in log
+        assert " caller=reader" in log
     for secret in (key, reader_key, forged["Authorization"].removeprefix("Bearer ")):
         assert secret not in log
 
@@ -307,6 +340,7 @@ def test_jwt_service_checks_tokens_against_the_providers_key_set(
             "MONGODB_URI": mongodb_uri,
             "MONGODB_DATABASE": f"jwt_{os.getpid()}_{time.monotonic_ns()}",
             "PORT": "0",
+            "METRICS_PORT": "0",
             "SHUTDOWN_DELAY_SECONDS": "0",
             "JWT_JWKS_URL": provider.url,
             "JWT_ISSUER": issuer,
@@ -351,6 +385,7 @@ def test_service_without_auth_serves_anyone(bake: Bake, mongodb_uri: str) -> Non
             "MONGODB_URI": mongodb_uri,
             "MONGODB_DATABASE": f"open_{os.getpid()}_{time.monotonic_ns()}",
             "PORT": "0",
+            "METRICS_PORT": "0",
             "SHUTDOWN_DELAY_SECONDS": "0",
         },
         None,

@@ -15,13 +15,20 @@ from ruff.__main__ import find_ruff_bin
 
 from conftest import Bake
 from local_extensions.resources import parse_resources
-from matrix import DEFAULTS, MATRIX, Answers, answers_id
+from matrix import DEFAULTS, LONG_NAMES, MATRIX, Answers, answers_id
 
 LEFTOVER_MARKERS = ("{{", "{%", "cookiecutter.")
-# GitHub Actions expressions are meant to survive rendering.
+# GitHub Actions expressions and Prometheus alert templates are meant to survive rendering.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [a-z.-]+ \}\}")
+PROMETHEUS_TEMPLATE = re.compile(r"\{\{ \$(?:labels\.\w+|value)(?: \| \w+)? \}\}")
 DOCKER_FILES = ("Dockerfile", ".dockerignore", "compose.yaml")
 CI_FILES = (".github/workflows/ci.yml",)
+OTEL_DEPENDENCIES = {
+    "opentelemetry-exporter-otlp-proto-http",
+    "opentelemetry-instrumentation-pymongo",
+    "opentelemetry-instrumentation-tornado",
+    "opentelemetry-sdk",
+}
 # What each `auth` answer keeps of the authentication modules and their tests.
 _SHARED_AUTH = {"src/{package}/auth.py", "tests/test_auth.py"}
 AUTH_FILES = {
@@ -70,7 +77,7 @@ def test_renders_a_clean_project(bake: Bake, answers: Answers) -> None:
     assert (project / "src" / slug.replace("-", "_") / "__init__.py").is_file()
 
     for path in text_files(project):
-        text = GITHUB_EXPRESSION.sub("", path.read_text())
+        text = PROMETHEUS_TEMPLATE.sub("", GITHUB_EXPRESSION.sub("", path.read_text()))
         for marker in LEFTOVER_MARKERS:
             assert marker not in text, f"{path.relative_to(project)} still contains {marker!r}"
         assert not text.startswith("\n"), f"{path.relative_to(project)} starts with a blank line"
@@ -131,6 +138,51 @@ def test_auth_files_are_kept_or_pruned(bake: Bake, answers: Answers) -> None:
     every = set().union(*AUTH_FILES.values())
     kept = {path for path in every if (project / path.format(package=package)).exists()}
     assert kept == AUTH_FILES[answers.get("auth", "api-key")]
+
+
+def test_observability_options_keep_their_files_and_dependencies(
+    bake: Bake, answers: Answers
+) -> None:
+    """metrics: prometheus-client, metrics.py, METRICS_PORT, deploy/prometheus; tracing: OTel."""
+    project = bake(answers)
+    package = project / "src" / project.name.replace("-", "_")
+    metrics = answers.get("metrics", True)
+    tracing = answers.get("opentelemetry", False)
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    names = {re.split(r"[\[<>=]", dependency)[0] for dependency in dependencies}
+    assert "structlog" in names
+    assert ("prometheus-client" in names) is metrics
+    otel = {name for name in names if name.startswith("opentelemetry-")}
+    assert otel == (OTEL_DEPENDENCIES if tracing else set())
+    for path, kept in {
+        package / "metrics.py": metrics,
+        project / "tests" / "test_metrics.py": metrics,
+        project / "deploy" / "prometheus" / "alerts.yml": metrics,
+        project / "deploy": metrics,
+        package / "tracing.py": tracing,
+        project / "tests" / "test_tracing.py": tracing,
+    }.items():
+        assert path.exists() is kept, path.relative_to(project)
+    assert ("metrics_port" in _settings_fields(package / "settings.py")) is metrics
+    sources = "\n".join(path.read_text() for path in package.glob("*.py"))
+    assert ("prometheus_client" in sources) is metrics
+    assert ("opentelemetry" in sources) is tracing
+    readme = (project / "README.md").read_text()
+    assert ("METRICS_PORT" in readme) is metrics
+    assert ("OTEL_EXPORTER_OTLP_ENDPOINT" in readme) is tracing
+
+
+@pytest.mark.parametrize("answers", [{}, LONG_NAMES], ids=answers_id)
+def test_prometheus_files_pass_promtool(bake: Bake, promtool: Path, answers: Answers) -> None:
+    """The scrape config and alert rules load, and each alert fires on its unit test."""
+    deploy = bake(answers) / "deploy" / "prometheus"
+    for command in (["check", "config", "prometheus.yml"], ["test", "rules", "alerts_test.yml"]):
+        result = subprocess.run(
+            [str(promtool), *command], cwd=deploy, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _settings_fields(settings: Path) -> set[str]:

@@ -57,21 +57,34 @@ def test_choice_outside_the_list_is_rejected(name: str, value: str) -> None:
 
 
 def test_crossed_entries_meet_every_pair_of_values() -> None:
-    """auth x driver are crossed; docker and ci are spread so that any two values meet."""
+    """auth x driver are crossed; docker, ci and metrics are spread so that any two meet."""
     values = {
         "auth": rules.CHOICES["auth"],
         "mongodb_driver": rules.CHOICES["mongodb_driver"],
         "use_docker": (True, False),
         "ci": rules.CHOICES["ci"],
+        "metrics": (True, False),
     }
     for first, second in itertools.combinations(values, 2):
         met = {(answers[first], answers[second]) for answers in CROSSED}
         assert met == set(itertools.product(values[first], values[second])), (first, second)
 
 
-def test_use_docker_must_be_a_real_boolean() -> None:
-    assert rules.problems({**DEFAULTS, "use_docker": "no"}) == [
-        "use_docker 'no' is invalid: must be true or false"
+def test_tracing_meets_every_auth_driver_and_metrics_value() -> None:
+    rendered = [{**DEFAULTS, **answers} for answers in MATRIX]
+    for name, values in {
+        "auth": rules.CHOICES["auth"],
+        "mongodb_driver": rules.CHOICES["mongodb_driver"],
+        "metrics": (True, False),
+    }.items():
+        met = {(answers["opentelemetry"], answers[name]) for answers in rendered}
+        assert met == set(itertools.product((True, False), values)), name
+
+
+@pytest.mark.parametrize("name", ["metrics", "opentelemetry", "use_docker"])
+def test_yes_no_answers_must_be_real_booleans(name: str) -> None:
+    assert rules.problems({**DEFAULTS, name: "no"}) == [
+        f"{name} 'no' is invalid: must be true or false"
     ]
 
 

@@ -10,12 +10,22 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from processes import ServerProcess, StartServer
 {%- if cookiecutter.auth == "api-key" %}
-from support import API_KEYS, CASES, Case, ServeApp, case_named
+from support import API_KEYS, CASES, Case, ServeApp, auth_environment, case_named
 {%- elif cookiecutter.auth == "jwt" %}
-from support import AUDIENCE, CASES, ISSUER, Case, JwksServer, ServeApp, case_named
+from support import (
+    AUDIENCE,
+    CASES,
+    ISSUER,
+    Case,
+    JwksServer,
+    ServeApp,
+    auth_environment,
+    case_named,
+)
 {%- else %}
-from support import CASES, Case, ServeApp, case_named
+from support import CASES, Case, ServeApp, auth_environment, case_named
 {%- endif %}
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
@@ -217,3 +227,39 @@ def context(
 @pytest.fixture
 def base_url(serve_app: ServeApp, context: ApiContext) -> str:
     return serve_app(context)
+
+
+@pytest.fixture
+def start_process(settings: Settings) -> Iterator[StartServer]:
+    """Start the service with the test credentials and `env`; every one is killed afterwards."""
+    started: list[ServerProcess] = []
+
+    def start(**env: str) -> ServerProcess:
+        base = {
+            "HOST": "127.0.0.1",
+            "PORT": "0",
+{%- if cookiecutter.metrics %}
+            "METRICS_PORT": "0",  # test_metrics.py serves them
+{%- endif %}
+            "LOG_LEVEL": "INFO",
+            **auth_environment(settings),
+        }
+        server = ServerProcess({**base, **env})
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def start_server(settings: Settings, start_process: StartServer) -> StartServer:
+    """Start the service against the test database."""
+
+    def start(**env: str) -> ServerProcess:
+        return start_process(
+            MONGODB_URI=settings.mongodb_uri, MONGODB_DATABASE=settings.mongodb_database, **env
+        )
+
+    return start

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from processes import (
+    DEADLINE,
+    WORKER_LISTENING,
+    ServerProcess,
+    StartServer,
+    call,
+    wait_until_ready,
+)
 from pymongo import MongoClient
-from support import CASES, Case, auth_environment, authorization, raw_authorization
+from support import CASES, Case, auth_environment, raw_authorization
 from tornado.httpserver import HTTPServer
 
 from {{ cookiecutter.package_name }}.app import make_app
@@ -29,7 +34,6 @@ from {{ cookiecutter.package_name }}.repository import open_repositories
 from {{ cookiecutter.package_name }}.server import Listener
 from {{ cookiecutter.package_name }}.settings import Settings
 
-DEADLINE = 20.0
 # Start-up, workers and shutdown do not depend on the resource: requests go to the first one.
 CASE = CASES[0]
 # What a request may take beyond MONGODB_TIMEOUT_MS on a busy test machine.
@@ -38,107 +42,6 @@ MARGIN = 3.0
 INDEXED = any(case.unique or case.sortable or case.multikey or case.references for case in CASES)
 # Duplicates stop the first unique index of the first resource that has one.
 UNIQUE_CASE = next((case for case in CASES if case.unique), None)
-
-
-class ServerProcess:
-    """The service as a real process, with its log lines collected as they come."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
-            env={**os.environ, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, pattern: str) -> re.Match[str]:
-        deadline = time.monotonic() + DEADLINE
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                break
-            self.log.append(line)
-            if match := re.search(pattern, line):
-                return match
-        pytest.fail(f"no log line matching {pattern!r}; log so far:\n{''.join(self.log)}")
-
-    def port(self) -> int:
-        return int(self.wait_for(r"listening on http://127\.0\.0\.1:(\d+)")[1])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        self._reader.join(timeout=DEADLINE)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
-
-
-StartServer = Callable[..., ServerProcess]
-
-
-@pytest.fixture
-def start_process(settings: Settings) -> Iterator[StartServer]:
-    """Start the service with the test credentials and `env`; every one is killed afterwards."""
-    started: list[ServerProcess] = []
-
-    def start(**env: str) -> ServerProcess:
-        base = {"HOST": "127.0.0.1", "PORT": "0", "LOG_LEVEL": "INFO", **auth_environment(settings)}
-        server = ServerProcess({**base, **env})
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def start_server(settings: Settings, start_process: StartServer) -> StartServer:
-    """Start the service against the test database."""
-
-    def start(**env: str) -> ServerProcess:
-        return start_process(
-            MONGODB_URI=settings.mongodb_uri, MONGODB_DATABASE=settings.mongodb_database, **env
-        )
-
-    return start
-
-
-def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
-    """One request on its own connection, with a credential: status, headers and JSON body."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
-    try:
-        payload = None if body is None else json.dumps(body)
-        headers = authorization()
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-        return response.status, dict(response.headers), json.loads(raw) if raw else None
-    finally:
-        connection.close()
-
-
-def wait_until_ready(port: int) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while call(port, "GET", "/readyz")[0] != 200:
-        if time.monotonic() > deadline:
-            pytest.fail("/readyz did not report ready in time")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(
@@ -244,7 +147,7 @@ def test_duplicates_hold_back_the_unique_index_with_one_error_line_until_removed
                 SHUTDOWN_DELAY_SECONDS="0",
             )
             port = server.port()
-            failed = rf"ERROR .*indexes on {UNIQUE_CASE.name} not created: "
+            failed = rf"\[error +\] indexes on {UNIQUE_CASE.name} not created: "
             failure = server.wait_for(failed).string
             assert UNIQUE_CASE.unique[0] in failure, failure
             status, _, body = call(port, "GET", "/readyz")
@@ -271,9 +174,6 @@ def post_once_ready(port: int, case: Case) -> int:
             break
         time.sleep(0.1)
     return status
-
-
-WORKER_LISTENING = r"listening on http://127\.0\.0\.1:(\d+) \(pid (\d+)\)"
 
 
 def start_two_workers(

@@ -35,6 +35,13 @@ def test_the_environment_wins_over_dot_env(
         ("MONGODB_URI", "mongodb://h/?tls=true&tlsCAFile=/nonexistent", "MONGODB_URI"),
         ("HTTP_BODY_TIMEOUT_SECONDS", "0", "HTTP_BODY_TIMEOUT_SECONDS"),
         ("SHUTDOWN_DELAY_SECONDS", "-1", "SHUTDOWN_DELAY_SECONDS"),
+        ("LOG_FORMAT", "xml", "'json' or 'text'"),
+        ("PROBE_LOG_LEVEL", "LOUD", "PROBE_LOG_LEVEL"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal", "TRUSTED_PROXIES"),
+{%- if cookiecutter.metrics %}
+        ("METRICS_PORT", "8000", "must differ from PORT"),  # PORT's default
+        ("METRICS_PORT", "65536", "METRICS_PORT"),
+{%- endif %}
     ],
 )
 def test_bad_values_are_one_line_naming_the_variable(
@@ -51,6 +58,18 @@ def test_bad_values_are_one_line_naming_the_variable(
     assert "\n" not in text
     assert name in text
     assert message in text
+
+
+def test_log_and_proxy_settings_are_read_as_written(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    monkeypatch.setenv("PROBE_LOG_LEVEL", "info")
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")
+    settings = load_settings()
+    assert settings.log_format == "json"
+    assert settings.probe_log_level == "INFO"
+    assert [str(network) for network in settings.trusted_proxies] == ["10.0.0.0/8", "192.0.2.1/32"]
 
 
 def test_srv_uris_are_left_to_the_driver(

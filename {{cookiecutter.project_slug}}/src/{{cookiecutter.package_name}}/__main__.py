@@ -12,16 +12,26 @@ from __future__ import annotations
 {% if cookiecutter.auth == "api-key" -%}
 import argparse
 {% endif -%}
-import logging
+{% if cookiecutter.metrics -%}
+import atexit
+import os
+import shutil
+{% endif -%}
 import sys
+{%- if cookiecutter.metrics %}
+import tempfile
+from pathlib import Path
+{%- endif %}
 
 {% if cookiecutter.auth == "api-key" -%}
 from {{ cookiecutter.package_name }}.api_keys import ApiKey, new_api_key
 from {{ cookiecutter.package_name }}.auth import scopes_of
-from {{ cookiecutter.package_name }}.resources import RESOURCES
 {% endif -%}
-from {{ cookiecutter.package_name }}.server import run
+from {{ cookiecutter.package_name }}.logs import configure_logging
 from {{ cookiecutter.package_name }}.settings import ConfigError, load_settings
+
+# The service's other modules are imported once the settings are read{% if cookiecutter.metrics %}: prometheus-client
+# must not be imported before PROMETHEUS_MULTIPROC_DIR is set{% endif %}.
 
 
 def main() -> int:
@@ -34,17 +44,39 @@ def main() -> int:
     except ConfigError as error:
         print(f"{{ cookiecutter.project_slug }}: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(settings)
+{%- if cookiecutter.metrics %}
+    if settings.metrics_port and (settings.workers > 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ):
+        share_metrics_between_processes()
+{%- endif %}
+    from {{ cookiecutter.package_name }}.server import run
+
     return run(settings)
+{%- if cookiecutter.metrics %}
+
+
+def share_metrics_between_processes() -> None:
+    """Let every worker record its metrics in PROMETHEUS_MULTIPROC_DIR, emptied first.
+
+    Without that variable, a directory is made for this run and removed at exit.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):  # from a previous run: they would add up
+            stale.unlink()
+        return
+    directory = tempfile.mkdtemp(prefix="{{ cookiecutter.project_slug }}-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+{%- endif %}
 {%- if cookiecutter.auth == "api-key" %}
 
 
 def mint(arguments: list[str]) -> int:
     """Print a new API key on the first line and its `API_KEYS` entry on the second."""
+    from {{ cookiecutter.package_name }}.resources import RESOURCES
+
     scopes = scopes_of([resource.name for resource in RESOURCES])
     parser = argparse.ArgumentParser(
         prog="{{ cookiecutter.project_slug }} new-api-key",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from tornado.web import Application, RequestHandler
@@ -19,31 +18,16 @@ from {{ cookiecutter.package_name }}.context import ApiContext
 {%- if cookiecutter.auth == "jwt" %}
 from {{ cookiecutter.package_name }}.jwks import JwtAuthenticator
 {%- endif %}
+from {{ cookiecutter.package_name }}.logs import AccessLog
+{%- if cookiecutter.metrics %}
+from {{ cookiecutter.package_name }}.metrics import observe_request
+{%- endif %}
 from {{ cookiecutter.package_name }}.openapi import build_openapi
 from {{ cookiecutter.package_name }}.resources import RESOURCES
 {%- if auth %}
 from {{ cookiecutter.package_name }}.settings import Settings
 {%- endif %}
 
-access_log = logging.getLogger("{{ cookiecutter.package_name }}.access")
-
-
-def log_request(handler: RequestHandler) -> None:
-    """One line per request: method, path, status, duration, request id{% if auth %} and caller{% endif %}."""
-{%- if auth %}
-    caller = getattr(handler, "caller", None)
-{%- endif %}
-    access_log.info(
-        "%s %s %d %.1fms request_id=%s{% if auth %} caller=%s{% endif %}",
-        handler.request.method,
-        handler.request.path,
-        handler.get_status(),
-        handler.request.request_time() * 1000,
-        getattr(handler, "request_id", "-"),
-{%- if auth %}
-        caller.identity if caller else "-",
-{%- endif %}
-    )
 {%- if auth %}
 
 
@@ -57,6 +41,14 @@ def open_authenticator(settings: Settings) -> Authenticator:
 
 
 def make_app(context: ApiContext) -> Application:
+    access_log = AccessLog(context.settings)
+{%- if cookiecutter.metrics %}
+
+    def finished(handler: RequestHandler) -> None:
+        observe_request(handler)
+        access_log(handler)
+{%- endif %}
+
     shared = {"context": context}
 {%- if auth %}
     # One authenticator for the application: it holds what it learns (such as keys).
@@ -80,5 +72,5 @@ def make_app(context: ApiContext) -> Application:
         ],
         default_handler_class=handlers.NotFoundHandler,
         default_handler_args=shared,
-        log_function=log_request,
+        log_function={{ "finished" if cookiecutter.metrics else "access_log" }},
     )

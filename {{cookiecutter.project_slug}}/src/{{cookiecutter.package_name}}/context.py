@@ -7,6 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document
+{%- if cookiecutter.metrics %}
+from {{ cookiecutter.package_name }}.metrics import (
+    ACTIVE_REQUESTS,
+    DRAINING,
+    INDEXES_BUILDING,
+)
+{%- endif %}
 from {{ cookiecutter.package_name }}.repository import Repository
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -22,9 +29,15 @@ class InFlight:
     def started(self) -> None:
         self.count += 1
         self._idle.clear()
+{%- if cookiecutter.metrics %}
+        ACTIVE_REQUESTS.inc()
+{%- endif %}
 
     def finished(self) -> None:
         self.count -= 1
+{%- if cookiecutter.metrics %}
+        ACTIVE_REQUESTS.dec()
+{%- endif %}
         if self.count == 0:
             self._idle.set()
 
@@ -49,6 +62,22 @@ class Readiness:
     def __init__(self, building: Iterable[str] = ()) -> None:
         self.building = set(building)
         self.draining = False
+{%- if cookiecutter.metrics %}
+        for name in self.building:
+            INDEXES_BUILDING.labels(name).set(1)
+{%- endif %}
+
+    def indexes_created(self, name: str) -> None:
+        self.building.discard(name)
+{%- if cookiecutter.metrics %}
+        INDEXES_BUILDING.labels(name).set(0)
+{%- endif %}
+
+    def drain(self) -> None:
+        self.draining = True
+{%- if cookiecutter.metrics %}
+        DRAINING.set(1)
+{%- endif %}
 
     @property
     def indexes_ready(self) -> bool:

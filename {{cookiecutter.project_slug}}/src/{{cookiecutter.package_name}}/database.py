@@ -36,6 +36,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
+{%- if cookiecutter.metrics %}
+from {{ cookiecutter.package_name }}.metrics import listeners
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = [
@@ -100,6 +103,9 @@ def connect(settings: Settings) -> AsyncMongoClient[Document]:
         uuidRepresentation="standard",
         type_registry=CODEC_OPTIONS.type_registry,
         appname="{{ cookiecutter.project_slug }}",
+{%- if cookiecutter.metrics %}
+        event_listeners=listeners(),
+{%- endif %}
     )
 
 

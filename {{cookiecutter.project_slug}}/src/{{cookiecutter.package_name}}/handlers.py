@@ -37,6 +37,7 @@ from {{ cookiecutter.package_name }}.auth import (
 from {{ cookiecutter.package_name }}.context import ApiContext
 from {{ cookiecutter.package_name }}.database import Document, ping
 from {{ cookiecutter.package_name }}.errors import ApiError, NotFound, Unprocessable
+from {{ cookiecutter.package_name }}.logs import bind_contextvars, clear_contextvars
 from {{ cookiecutter.package_name }}.models import (
     PublicBody,
     Resource,
@@ -82,12 +83,19 @@ class ApiHandler(RequestHandler):
     because closing a connection with unread data resets it before the client reads why.
     """
 
+    # The route template, in logs and metrics; "" where no route matched.
+    ROUTE = ""
+
     def initialize(self, context: ApiContext) -> None:
         self.context = context
         self._chunks: list[bytes] = []
         self._received = 0
         self._refusal: ApiError | None = None
         self._counted = False
+
+    @property
+    def route(self) -> str:
+        return self.ROUTE
 
     @cached_property
     def request_id(self) -> str:
@@ -113,6 +121,9 @@ class ApiHandler(RequestHandler):
         return True
 
     def prepare(self) -> None:
+        # Every line logged for this request carries these (the request runs in its own task).
+        clear_contextvars()
+        bind_contextvars(request_id=self.request_id, http_route=self.route)
         self._allow_origin()
         self.context.in_flight.started()
         self._counted = True
@@ -345,6 +356,7 @@ class ResourceHandler(ApiHandler):
         try:
             credential = bearer_credential(self.request.headers.get("Authorization"))
             self.caller = await self.authenticator.caller(credential)
+            bind_contextvars(caller=self.caller.identity)
             scope = required_scope(self.resource.name, self.request.method or "")
             if scope not in self.caller.scopes:
                 raise Forbidden(scope)
@@ -393,6 +405,10 @@ class CollectionHandler(ResourceHandler):
     """`/<collection>`: list with filters and keyset pagination, or create."""
 
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+    @property
+    def route(self) -> str:
+        return f"/{self.resource.name}"
 
     async def get(self) -> None:
         query = self.parse_query(self.resource.query)
@@ -460,6 +476,10 @@ class ItemHandler(ResourceHandler):
     """
 
     SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    @property
+    def route(self) -> str:
+        return f"/{self.resource.name}" + "/{id}"
 
     _etag: str | None = None  # set by `get` for Tornado's If-None-Match check
 
@@ -545,6 +565,7 @@ class ItemHandler(ResourceHandler):
 class HealthHandler(ApiHandler):
     """Liveness: the process is up and its event loop answers."""
 
+    ROUTE = "/healthz"
     SUPPORTED_METHODS = ("GET", "HEAD", "OPTIONS")
 
     def get(self) -> None:
@@ -554,6 +575,7 @@ class HealthHandler(ApiHandler):
 class ReadinessHandler(ApiHandler):
     """Readiness: indexes exist, no shutdown has begun, and the database answers a ping."""
 
+    ROUTE = "/readyz"
     SUPPORTED_METHODS = ("GET", "HEAD", "OPTIONS")
 
     async def get(self) -> None:
@@ -575,6 +597,7 @@ class ReadinessHandler(ApiHandler):
 
 
 class OpenApiHandler(ApiHandler):
+    ROUTE = "/openapi.json"
     SUPPORTED_METHODS = ("GET", "HEAD", "OPTIONS")
 
     def initialize(self, context: ApiContext, document: dict[str, Any]) -> None:  # type: ignore[override]

@@ -30,8 +30,18 @@ from {{ cookiecutter.package_name }}.app import make_app
 from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
 from {{ cookiecutter.package_name }}.database import close, connect
 from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
+{%- if cookiecutter.metrics %}
+from {{ cookiecutter.package_name }}.metrics import (
+    record_build_info,
+    serve_metrics,
+    worker_exited,
+)
+{%- endif %}
 from {{ cookiecutter.package_name }}.repository import Repository, open_repositories
 from {{ cookiecutter.package_name }}.settings import Settings
+{%- if cookiecutter.opentelemetry %}
+from {{ cookiecutter.package_name }}.tracing import start_tracing, stop_tracing
+{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +144,7 @@ async def _create_indexes(repository: Repository, readiness: Readiness) -> None:
         except PyMongoError as error:
             level, message = logging.WARNING, _brief(error)
         else:
-            readiness.building.discard(repository.resource.name)
+            readiness.indexes_created(repository.resource.name)
             log.info("indexes on %s are in place (%d)", collection, len(repository.indexes))
             return
         wait = random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not a secret)
@@ -222,7 +232,7 @@ async def serve(
     log.info("listening on http://%s:%d (pid %d)", host, port, os.getpid())
     await stop.wait()
 
-    context.readiness.draining = True
+    context.readiness.drain()
     if not hurry.is_set() and settings.shutdown_delay_seconds > 0:
         log.info(
             "draining: /readyz answers 503, the listener closes in %.1fs",
@@ -275,9 +285,21 @@ def run(settings: Settings) -> int:
     except OSError as error:
         log.error("cannot listen on %s:%d: %s", settings.host, settings.port, error)
         return 1
-    if settings.workers == 1:
+    supervisor = Supervisor(settings, sockets) if settings.workers > 1 else None
+{%- if cookiecutter.metrics %}
+    if settings.metrics_port:
+        try:
+            serve_metrics(settings, supervisor.live_workers if supervisor else None)
+        except OSError as error:
+            log.error(
+                "cannot serve metrics on %s:%d: %s", settings.host, settings.metrics_port, error
+            )
+            return 1
+        log.info("metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
+{%- endif %}
+    if supervisor is None:
         return _serve_process(settings, sockets, pending)
-    return Supervisor(settings, sockets).run(pending)
+    return supervisor.run(pending)
 
 
 def _serve_process(
@@ -286,11 +308,21 @@ def _serve_process(
     pending: PendingSignals,
     supervisor: int | None = None,
 ) -> int:
+{%- if cookiecutter.metrics %}
+    record_build_info()
+{%- endif %}
+{%- if cookiecutter.opentelemetry %}
+    tracing = start_tracing()  # after the fork: its exporter runs a thread
+{%- endif %}
     try:
         asyncio.run(serve(settings, sockets, pending.received, supervisor))
     except PyMongoError as error:  # e.g. a mongodb+srv:// name that does not resolve
         log.error("cannot start: %s", _brief(error))
         return 1
+{%- if cookiecutter.opentelemetry %}
+    finally:
+        stop_tracing(tracing)
+{%- endif %}
     return 0
 
 
@@ -308,6 +340,9 @@ class Supervisor:
         self.stopping: int | None = None
         self.failed = False
         self._deaths: deque[float] = deque()
+
+    def live_workers(self) -> frozenset[int]:
+        return frozenset(self.workers)
 
     def run(self, pending: PendingSignals) -> int:
         for signum in STOP_SIGNALS:
@@ -338,6 +373,9 @@ class Supervisor:
 
     def _reap(self, pid: int, code: int) -> None:
         self.workers.discard(pid)
+{%- if cookiecutter.metrics %}
+        worker_exited(pid)
+{%- endif %}
         if self.stopping is not None:
             if code != 0:
                 log.error("worker %d %s during shutdown", pid, _exit_reason(code))

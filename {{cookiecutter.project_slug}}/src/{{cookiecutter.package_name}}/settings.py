@@ -8,7 +8,16 @@ import json
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+{%- if cookiecutter.metrics %}
+    ValidationInfo,
+{%- endif %}
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
@@ -25,6 +34,8 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 {% endif -%}
 # Characters MongoDB refuses in database names.
 _DATABASE_NAME_FORBIDDEN = frozenset('/\\. "$*<>:|?\0')
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class ConfigError(Exception):
@@ -46,7 +57,17 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1)  # "" would mean every interface
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_level: LogLevel = "INFO"
+    # json: one JSON object per line, for log collectors; text: for a terminal.
+    log_format: Literal["json", "text"] = "text"
+    # The level of /healthz and /readyz access lines: DEBUG keeps probes out of the log.
+    probe_log_level: LogLevel = "DEBUG"
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client; none by default.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+{%- if cookiecutter.metrics %}
+    # Prometheus metrics on a port of their own, never the API's; 0 turns them off.
+    metrics_port: int = Field(default=9100, ge=0, le=65535)
+{%- endif %}
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     shutdown_delay_seconds: float = Field(default=5.0, ge=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
@@ -139,10 +160,29 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
         return origins
 
-    @field_validator("log_level", mode="before")
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        return _comma_separated(value)
+
+    @field_validator("log_level", "probe_log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+{%- if cookiecutter.metrics %}
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _not_the_api_port(cls, value: int, info: ValidationInfo) -> int:
+        if value and value == info.data.get("port"):
+            raise ValueError("must differ from PORT: metrics are never served with the API")
+        return value
+{%- endif %}
 
 
 def _comma_separated(value: object) -> object:

@@ -1,0 +1,181 @@
+"""Log lines as JSON or text, each carrying the request it was written for.
+
+Every module logs through the standard `logging` module; structlog formats the lines. While a
+request is handled, its id, route{% if cookiecutter.auth != "none" %} and caller{% endif %} are bound in context variables, so
+that every line written for it carries them, across awaits, whichever module writes it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+import structlog
+from structlog.contextvars import bind_contextvars, clear_contextvars
+from structlog.typing import Processor
+{%- if cookiecutter.opentelemetry %}
+
+from {{ cookiecutter.package_name }}.tracing import add_trace_ids
+{%- endif %}
+
+if TYPE_CHECKING:
+    from tornado.httputil import HTTPServerRequest
+    from tornado.web import RequestHandler
+
+    from {{ cookiecutter.package_name }}.settings import Settings
+
+__all__ = [
+    "AccessLog",
+    "bind_contextvars",
+    "clear_contextvars",
+    "client_address",
+    "configure_logging",
+    "log_handler",
+]
+
+# Access lines of these routes are logged at PROBE_LOG_LEVEL.
+PROBE_ROUTES = frozenset({"/healthz", "/readyz"})
+# What the access line adds to every line's fields.
+ACCESS_FIELDS = (
+    "method",
+    "http_route",
+    "path",
+    "status",
+    "duration_ms",
+    "bytes",
+    "client",
+    "user_agent",
+    "request_id",
+{%- if cookiecutter.auth != "none" %}
+    "caller",
+{%- endif %}
+)
+# Client-supplied text is cut to this length in the access line.
+_USER_AGENT_MAX_LENGTH = 256
+
+access_log = logging.getLogger("{{ cookiecutter.package_name }}.access")
+
+
+def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
+    """Send every logger's lines to `stream`, in LOG_FORMAT, from LOG_LEVEL up."""
+    root = logging.getLogger()
+    root.handlers[:] = [log_handler(settings, stream)]
+    root.setLevel(settings.log_level)
+    # What no line shows, not collected for every line: the logging HOWTO's "Optimization".
+    logging._srcfile = None  # the caller's file and line
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
+def log_handler(settings: Settings, stream: TextIO) -> logging.Handler:
+    """A handler that writes lines to `stream` in LOG_FORMAT, with the request's context."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(allow=ACCESS_FIELDS),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+{%- if cookiecutter.opentelemetry %}
+        add_trace_ids,
+{%- endif %}
+    ]
+    rendering: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if settings.log_format == "json":
+        rendering += [
+            structlog.processors.format_exc_info,  # the traceback as one field
+            structlog.processors.EventRenamer("message"),
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        rendering.append(structlog.dev.ConsoleRenderer(colors=False))
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=rendering)
+    )
+    return handler
+
+
+class AccessLog:
+    """One line per request: 5xx at ERROR, probes at PROBE_LOG_LEVEL, the rest at INFO."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.probe_level = logging.getLevelName(settings.probe_log_level)
+        self.trusted_proxies = settings.trusted_proxies
+
+    def __call__(self, handler: RequestHandler) -> None:
+        request = handler.request
+        status = handler.get_status()
+        route = getattr(handler, "route", "")
+        if status >= 500:
+            level = logging.ERROR
+        elif route in PROBE_ROUTES:
+            level = self.probe_level
+        else:
+            level = logging.INFO
+        if not access_log.isEnabledFor(level):
+            return
+        duration_ms = round(request.request_time() * 1000, 3)
+{%- if cookiecutter.auth != "none" %}
+        caller = getattr(handler, "caller", None)
+{%- endif %}
+        access_log.log(
+            level,
+            "%s %s %d %.1fms",
+            request.method,
+            request.path,
+            status,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "http_route": route,
+                "path": request.path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "bytes": int(handler._headers.get("Content-Length", 0)),
+                "client": self._client(request),
+                "user_agent": request.headers.get("User-Agent", "")[:_USER_AGENT_MAX_LENGTH],
+                "request_id": getattr(handler, "request_id", None),
+{%- if cookiecutter.auth != "none" %}
+                "caller": caller.identity if caller else None,
+{%- endif %}
+            },
+        )
+
+    def _client(self, request: HTTPServerRequest) -> str:
+        peer = request.remote_ip or ""
+        if not self.trusted_proxies:
+            return peer
+        forwarded_for = request.headers.get_list("X-Forwarded-For")
+        return client_address(peer, forwarded_for, self.trusted_proxies)
+
+
+def client_address(
+    peer: str,
+    forwarded_for: Sequence[str],
+    trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> str:
+    """The client's address: the peer, or behind trusted proxies the last untrusted hop.
+
+    X-Forwarded-For is read from the right, and only while each hop is a trusted proxy, so a
+    client cannot name itself by sending the header: its own entries lie left of the first
+    address a trusted proxy appended.
+    """
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    address = peer
+    while hops and _trusted(address, trusted):
+        address = hops.pop()
+    return address
+
+
+def _trusted(
+    address: str, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
