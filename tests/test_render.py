@@ -26,7 +26,6 @@ CI_FILES = (".github/workflows/ci.yml",)
 OTEL_DEPENDENCIES = {
     "opentelemetry-exporter-otlp-proto-http",
     "opentelemetry-instrumentation-pymongo",
-    "opentelemetry-instrumentation-tornado",
     "opentelemetry-sdk",
 }
 # What each `auth` answer keeps of the authentication modules and their tests.

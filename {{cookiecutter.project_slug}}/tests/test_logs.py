@@ -7,13 +7,24 @@ import io
 import ipaddress
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from processes import DEADLINE, StartServer, call
 {%- if auth %}
-from support import CASES, IDENTITY, ServeApp, authorization, fetch, send_json, with_settings
+from support import (
+    CASES,
+    IDENTITY,
+    ServeApp,
+    authorization,
+    fetch,
+    raw_exchange,
+    send_json,
+    with_settings,
+)
 {%- else %}
 from support import CASES, ServeApp, fetch, send_json, with_settings
 {%- endif %}
@@ -134,6 +145,43 @@ async def test_no_line_holds_the_credential(base_url: str, json_lines: Lines) ->
 {%- endif %}
 
 
+async def test_a_long_path_is_cut_so_that_lines_from_workers_do_not_mix(
+    base_url: str, json_lines: Lines
+) -> None:
+    """Several processes can append to one pipe without mixing lines only up to 4 KiB."""
+    long_path = "/" + "x" * 6000
+    response = await fetch(f"{base_url}{long_path}", headers={"User-Agent": "u" * 6000})
+
+    assert response.code == 404
+    [line] = json_lines.access()
+    assert line["path"] == long_path[:1024]
+    assert len(json_lines.stream.getvalue().encode()) < 4096
+
+
+async def test_a_head_request_sends_no_body_bytes(base_url: str, json_lines: Lines) -> None:
+    response = await fetch(f"{base_url}/healthz", "HEAD")
+
+    assert response.code == 200
+    assert [line["bytes"] for line in json_lines.access()] == [0]
+{%- if auth %}
+
+
+async def test_a_credential_in_a_malformed_header_is_not_logged(
+    base_url: str, json_lines: Lines
+) -> None:
+    """Tornado refuses a header with a control character and quotes it in its log line."""
+    credential = authorization()["Authorization"]
+    request = f"GET {CASE.path} HTTP/1.1\r\nHost: x\r\nAuthorization: {credential}\x7f\r\n\r\n"
+
+    response = await raw_exchange(base_url, request.encode())
+
+    assert response.status == 400
+    text = json_lines.stream.getvalue()
+    assert "[redacted]" in text
+    assert credential.removeprefix("Bearer ") not in text
+{%- endif %}
+
+
 async def test_an_item_route_is_logged_as_its_template(base_url: str, json_lines: Lines) -> None:
     missing = "0123456789abcdef01234567"
     response = await fetch(f"{base_url}{CASE.path}/{missing}")
@@ -206,6 +254,32 @@ TRUSTED = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("192.0.2.1/3
 )
 def test_client_address(peer: str, forwarded_for: list[str], client: str) -> None:
     assert client_address(peer, forwarded_for, TRUSTED) == client
+
+
+def test_lines_written_outside_requests_carry_no_request(
+    settings: Settings, start_process: StartServer
+) -> None:
+    """The database client's background tasks start before any request, not inside one."""
+    uri = settings.mongodb_uri
+    if "?" in uri:
+        uri += "&heartbeatFrequencyMS=500"
+    else:
+        uri += ("" if uri.count("/") > 2 else "/") + "?heartbeatFrequencyMS=500"
+    server = start_process(
+        MONGODB_URI=uri,
+        MONGODB_DATABASE=settings.mongodb_database,
+        LOG_FORMAT="json",
+        LOG_LEVEL="DEBUG",
+    )
+    port = server.port()
+    assert call(port, "GET", "/readyz")[0] == 200  # the first request to use the database
+    server.wait_for(r'"http_route": "/readyz"')
+    heartbeats: list[dict[str, Any]] = []
+    deadline = time.monotonic() + DEADLINE
+    while len(heartbeats) < 3 and time.monotonic() < deadline:
+        heartbeats.append(json.loads(server.wait_for(r'"logger": "pymongo\.topology"').string))
+    for line in heartbeats:
+        assert "request_id" not in line, line
 
 
 def test_a_traceback_is_one_field_of_one_line(json_lines: Lines) -> None:

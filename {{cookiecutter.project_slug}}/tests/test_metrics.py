@@ -128,6 +128,16 @@ async def test_database_commands_are_timed_by_name_and_outcome(
     assert value(COMMANDS, db_operation_name="noSuchCommand", outcome="failure") == failed + 1
 
 
+async def test_a_database_that_does_not_answer_is_counted(unresponsive_base_url: str) -> None:
+    """With no server to select, no command even starts: the command metrics cannot tell."""
+    before = value("db_client_unavailable_total")
+
+    response = await fetch(f"{unresponsive_base_url}{CASE.path}")
+
+    assert response.code == 503
+    assert value("db_client_unavailable_total") == before + 1
+
+
 async def test_connection_gauges_follow_the_pool(base_url: str) -> None:
     await asyncio.gather(*(fetch(f"{base_url}{CASE.path}") for _ in range(5)))
 

@@ -58,6 +58,11 @@ UNIQUE_CASE = next((case for case in CASES if case.unique), None)
         ({"JWT_JWKS_URL": "file:///etc/jwks.json"}, "JWT_JWKS_URL"),
 {%- endif %}
         ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+{%- if cookiecutter.metrics %}
+        ({"METRICS_PORT": "8000", "PORT": "8000"}, "METRICS_PORT"),
+        ({"WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": "/dev/null/m"}, "PROMETHEUS_MULTIPROC_DIR"),
+{%- endif %}
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_line(

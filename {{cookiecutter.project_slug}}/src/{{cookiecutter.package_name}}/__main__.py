@@ -41,14 +41,16 @@ def main() -> int:
 {%- endif %}
     try:
         settings = load_settings()
+{%- if cookiecutter.metrics %}
+        if settings.metrics_port and (
+            settings.workers > 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ
+        ):
+            share_metrics_between_processes()
+{%- endif %}
     except ConfigError as error:
         print(f"{{ cookiecutter.project_slug }}: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
-{%- if cookiecutter.metrics %}
-    if settings.metrics_port and (settings.workers > 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ):
-        share_metrics_between_processes()
-{%- endif %}
     from {{ cookiecutter.package_name }}.server import run
 
     return run(settings)
@@ -62,9 +64,12 @@ def share_metrics_between_processes() -> None:
     """
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
-        Path(given).mkdir(parents=True, exist_ok=True)
-        for stale in Path(given).glob("*.db"):  # from a previous run: they would add up
-            stale.unlink()
+        try:
+            Path(given).mkdir(parents=True, exist_ok=True)
+            for stale in Path(given).glob("*.db"):  # from a previous run: they would add up
+                stale.unlink()
+        except OSError as error:
+            raise ConfigError(f"invalid configuration: PROMETHEUS_MULTIPROC_DIR: {error}") from None
         return
     directory = tempfile.mkdtemp(prefix="{{ cookiecutter.project_slug }}-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory

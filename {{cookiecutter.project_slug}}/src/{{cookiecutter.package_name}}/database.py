@@ -37,7 +37,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
 {%- if cookiecutter.metrics %}
-from {{ cookiecutter.package_name }}.metrics import listeners
+from {{ cookiecutter.package_name }}.metrics import UNAVAILABLE, listeners
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -49,6 +49,7 @@ __all__ = [
     "close",
     "connect",
     "ping",
+    "start",
     "unavailable_as_503",
 ]
 
@@ -109,6 +110,19 @@ def connect(settings: Settings) -> AsyncMongoClient[Document]:
     )
 
 
+async def start(client: AsyncMongoClient[Document]) -> None:
+    """Start the client's monitoring now, outside any request.
+
+    Tasks copy the context of whoever starts them: started by the first request, the
+    client's background tasks would log with its request id for good.
+    """
+{%- if cookiecutter.mongodb_driver == "motor" %}
+    # Motor monitors from threads, which start with an empty context.
+{%- else %}
+    await client.aconnect()  # opens the topology; it does not wait for a server
+{%- endif %}
+
+
 async def close(client: AsyncMongoClient[Document]) -> None:
     """Release the client's sockets and background tasks."""
 {%- if cookiecutter.mongodb_driver == "motor" %}
@@ -136,4 +150,7 @@ async def unavailable_as_503(settings: Settings) -> AsyncIterator[None]:
         async with asyncio.timeout(deadline):
             yield
     except (ConnectionFailure, ExecutionTimeout, TimeoutError) as error:
+{%- if cookiecutter.metrics %}
+        UNAVAILABLE.inc()  # no command event when no server could be selected
+{%- endif %}
         raise DatabaseUnavailable() from error

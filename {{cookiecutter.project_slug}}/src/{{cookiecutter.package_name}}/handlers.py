@@ -56,6 +56,9 @@ from {{ cookiecutter.package_name }}.repository import (
     Repository,
     version_tag,
 )
+{%- if cookiecutter.opentelemetry %}
+from {{ cookiecutter.package_name }}.tracing import RequestSpan
+{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,9 @@ class ApiHandler(RequestHandler):
         self._received = 0
         self._refusal: ApiError | None = None
         self._counted = False
+{%- if cookiecutter.opentelemetry %}
+        self._span: RequestSpan | None = None
+{%- endif %}
 
     @property
     def route(self) -> str:
@@ -124,6 +130,9 @@ class ApiHandler(RequestHandler):
         # Every line logged for this request carries these (the request runs in its own task).
         clear_contextvars()
         bind_contextvars(request_id=self.request_id, http_route=self.route)
+{%- if cookiecutter.opentelemetry %}
+        self._span = RequestSpan.start(self.request, self.route)
+{%- endif %}
         self._allow_origin()
         self.context.in_flight.started()
         self._counted = True
@@ -204,10 +213,18 @@ class ApiHandler(RequestHandler):
 
     def on_finish(self) -> None:
         self._stop_counting()
+{%- if cookiecutter.opentelemetry %}
+        if self._span is not None:
+            self._span.end(self.get_status())  # after the access line, which names the span
+{%- endif %}
 
     def on_connection_close(self) -> None:
         """A client that hangs up mid-request must not hold up shutdown."""
         self._stop_counting()
+{%- if cookiecutter.opentelemetry %}
+        if self._span is not None:
+            self._span.end(self.get_status(), closed=True)
+{%- endif %}
         super().on_connection_close()
 
     def _stop_counting(self) -> None:

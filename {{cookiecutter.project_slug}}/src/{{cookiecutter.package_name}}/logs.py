@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 import structlog
 from structlog.contextvars import bind_contextvars, clear_contextvars
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor
 {%- if cookiecutter.opentelemetry %}
 
 from {{ cookiecutter.package_name }}.tracing import add_trace_ids
@@ -53,8 +54,13 @@ ACCESS_FIELDS = (
     "caller",
 {%- endif %}
 )
-# Client-supplied text is cut to this length in the access line.
+# Client-supplied text is cut to these lengths in the access line, which stays under the
+# 4 KiB that several workers can write to one pipe without their lines mixing.
+_PATH_MAX_LENGTH = 1024
 _USER_AGENT_MAX_LENGTH = 256
+_CLIENT_MAX_LENGTH = 64
+# A bearer credential inside a message (Tornado quotes a malformed header it refuses).
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s'\"]+")
 
 access_log = logging.getLogger("{{ cookiecutter.package_name }}.access")
 
@@ -64,6 +70,7 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     root = logging.getLogger()
     root.handlers[:] = [log_handler(settings, stream)]
     root.setLevel(settings.log_level)
+    logging.captureWarnings(True)  # warnings become log lines too, in LOG_FORMAT
     # What no line shows, not collected for every line: the logging HOWTO's "Optimization".
     logging._srcfile = None  # the caller's file and line
     logging.logThreads = False
@@ -74,6 +81,7 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
 def log_handler(settings: Settings, stream: TextIO) -> logging.Handler:
     """A handler that writes lines to `stream` in LOG_FORMAT, with the request's context."""
     shared: list[Processor] = [
+        _redact_credentials,
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -119,6 +127,7 @@ class AccessLog:
         if not access_log.isEnabledFor(level):
             return
         duration_ms = round(request.request_time() * 1000, 3)
+        path = request.path[:_PATH_MAX_LENGTH]
 {%- if cookiecutter.auth != "none" %}
         caller = getattr(handler, "caller", None)
 {%- endif %}
@@ -126,16 +135,16 @@ class AccessLog:
             level,
             "%s %s %d %.1fms",
             request.method,
-            request.path,
+            path,
             status,
             duration_ms,
             extra={
                 "method": request.method,
                 "http_route": route,
-                "path": request.path,
+                "path": path,
                 "status": status,
                 "duration_ms": duration_ms,
-                "bytes": int(handler._headers.get("Content-Length", 0)),
+                "bytes": 0 if request.method == "HEAD" else _body_bytes(handler),
                 "client": self._client(request),
                 "user_agent": request.headers.get("User-Agent", "")[:_USER_AGENT_MAX_LENGTH],
                 "request_id": getattr(handler, "request_id", None),
@@ -150,7 +159,19 @@ class AccessLog:
         if not self.trusted_proxies:
             return peer
         forwarded_for = request.headers.get_list("X-Forwarded-For")
-        return client_address(peer, forwarded_for, self.trusted_proxies)
+        return client_address(peer, forwarded_for, self.trusted_proxies)[:_CLIENT_MAX_LENGTH]
+
+
+def _body_bytes(handler: RequestHandler) -> int:
+    """The response body's length, as Tornado declared it once the body was complete."""
+    return int(handler._headers.get("Content-Length", 0))
+
+
+def _redact_credentials(_logger: object, _method: str, event: EventDict) -> EventDict:
+    message = event.get("event")
+    if isinstance(message, str) and "bearer" in message.lower():
+        event["event"] = _BEARER.sub(r"\1 [redacted]", message)
+    return event
 
 
 def client_address(

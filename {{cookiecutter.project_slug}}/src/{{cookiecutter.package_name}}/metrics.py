@@ -79,6 +79,10 @@ CHECKOUT_TIMEOUTS = Counter(
     "Operations that found no free MongoDB connection in time: the pool is exhausted.",
     ["db_client_connection_pool_name"],
 )
+UNAVAILABLE = Counter(
+    "db_client_unavailable",
+    "Operations MongoDB did not answer in time (the API answered 503), commands or not.",
+)
 INDEXES_BUILDING = Gauge(
     "service_indexes_building",
     "1 while a collection's indexes are being created (writes it guards answer 503).",

@@ -28,7 +28,7 @@ from tornado.netutil import add_accept_handler, bind_sockets
 
 from {{ cookiecutter.package_name }}.app import make_app
 from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
-from {{ cookiecutter.package_name }}.database import close, connect
+from {{ cookiecutter.package_name }}.database import close, connect, start
 from {{ cookiecutter.package_name }}.errors import DatabaseUnavailable
 {%- if cookiecutter.metrics %}
 from {{ cookiecutter.package_name }}.metrics import (
@@ -211,6 +211,7 @@ async def serve(
         orphaned.add_done_callback(stop_when_orphaned)
 
     client = connect(settings)
+    await start(client)
     repositories = open_repositories(client, settings)
     context = ApiContext(
         settings=settings,
