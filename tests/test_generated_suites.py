@@ -23,13 +23,15 @@ from generated import api_keys, install, mint_api_key, run_in, run_pytest
 from conftest import Bake
 from matrix import BOOKS, COURSES, CUSTOM_NAMES, EDGES, THREE, TWO, Answers, answers_id
 
-# Every spec with the default `auth` (api-key) and metrics on both drivers; jwt and tracing
-# on both drivers, once with a scope pair per resource; none once.
+DRIVERS = ("pymongo", "motor")
+# Every spec with the default `auth` (api-key) and metrics: the defaults and the three
+# resources on both drivers, the other specs on one driver each, taking turns; jwt and
+# tracing on both drivers, once with a scope pair per resource; none once.
 DEEP: list[Answers] = [
+    *({**answers, "mongodb_driver": driver} for answers in ({}, THREE) for driver in DRIVERS),
     *(
         {**answers, "mongodb_driver": driver}
-        for answers in ({}, CUSTOM_NAMES, COURSES, BOOKS, EDGES, THREE)
-        for driver in ("pymongo", "motor")
+        for answers, driver in zip((CUSTOM_NAMES, COURSES, BOOKS, EDGES), DRIVERS * 2, strict=True)
     ),
     {**THREE, "auth": "jwt", "opentelemetry": True},  # everything on
     {"auth": "jwt", "mongodb_driver": "motor", "opentelemetry": True},
