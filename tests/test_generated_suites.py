@@ -80,8 +80,10 @@ def test_generated_suite_passes_at_the_declared_lower_bounds(
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
 
 
-def request_counts(exposition: str) -> dict[tuple[str, str, str], float]:
+def scrape(port: int) -> dict[tuple[str, str, str], float]:
     """`http_server_request_duration_seconds_count` samples by (method, route, status)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as reply:
+        exposition = reply.read().decode()
     counted = {}
     for line in exposition.splitlines():
         if line.startswith("http_server_request_duration_seconds_count{"):
@@ -256,8 +258,11 @@ def test_service_smoke_crud_over_http_then_sigterm(
         assert document["paths"]["/courses"]["post"]["security"] == [{"bearer": ["courses:write"]}]
 
         # Every worker's requests add up on the metrics port, under route templates.
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as reply:
-            counted = request_counts(reply.read().decode())
+        # A request is counted just after its response is sent: wait for the last one.
+        deadline = time.monotonic() + 10
+        while ("GET", "/openapi.json", "200") not in (counted := scrape(metrics_port)):
+            assert time.monotonic() < deadline, counted
+            time.sleep(0.05)
         assert counted[("POST", "/students", "201")] == 1
         assert counted[("POST", "/students", "403")] == 1
         assert counted[("GET", "/students", "401")] == 2

@@ -217,6 +217,16 @@ def scraped(found: Samples, name: str, **labels: str) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
 
 
+def scrape_when(port: int, ready: Callable[[Samples], bool]) -> Samples:
+    """Scrape until `ready` holds: a request is counted just after its response is sent,
+    so a scrape from another connection can come a moment earlier."""
+    deadline = time.monotonic() + DEADLINE
+    while not ready(found := scrape(port)):
+        assert time.monotonic() < deadline, "the metrics never caught up"
+        time.sleep(0.05)
+    return found
+
+
 def serving(start_server: StartServer, **env: str) -> tuple[ServerProcess, int]:
     """The service with metrics on a free port: the process and its metrics port."""
     metrics_port = free_port()
@@ -236,9 +246,7 @@ def test_the_metrics_port_serves_what_prometheus_scrapes(start_server: StartServ
     assert status == 201
     assert call(port, "GET", f"{CASE.path}/{created['id']}")[0] == 200
 
-    found = scrape(metrics_port)
-
-    def requested(method: str, route: str, status: str) -> float:
+    def requested(found: Samples, method: str, route: str, status: str) -> float:
         labels = {
             "http_request_method": method,
             "http_route": route,
@@ -246,8 +254,14 @@ def test_the_metrics_port_serves_what_prometheus_scrapes(start_server: StartServ
         }
         return scraped(found, REQUESTS, **labels)
 
-    assert requested("POST", CASE.path, "201") == 1
-    assert requested("GET", CASE.path + "/{id}", "200") == 1
+    found = scrape_when(
+        metrics_port,
+        lambda found: requested(found, "GET", CASE.path + "/{id}", "200") >= 1
+        and scraped(found, "http_server_active_requests") == 0,
+    )
+
+    assert requested(found, "POST", CASE.path, "201") == 1
+    assert requested(found, "GET", CASE.path + "/{id}", "200") == 1
     assert scraped(found, COMMANDS, db_operation_name="insert", outcome="success") == 1
     assert scraped(found, "http_server_active_requests") == 0
     assert scraped(found, "service_draining") == 0
@@ -299,7 +313,8 @@ def test_workers_add_up_and_a_dead_workers_gauges_go(
         "http_route": "/healthz",
         "http_response_status_code": "200",
     }
-    assert scraped(scrape(metrics_port), REQUESTS, **healthz) == 7
+    found = scrape_when(metrics_port, lambda found: scraped(found, REQUESTS, **healthz) >= 7)
+    assert scraped(found, REQUESTS, **healthz) == 7
     assert {f"histogram_{pid}.db" for pid in served} <= {path.name for path in directory.iterdir()}
 
     os.kill(first, signal.SIGKILL)
