@@ -256,8 +256,10 @@ def test_the_metrics_port_serves_what_prometheus_scrapes(start_server: StartServ
 
     found = scrape_when(
         metrics_port,
-        lambda found: requested(found, "GET", CASE.path + "/{id}", "200") >= 1
-        and scraped(found, "http_server_active_requests") == 0,
+        lambda found: (
+            requested(found, "GET", CASE.path + "/{id}", "200") >= 1
+            and scraped(found, "http_server_active_requests") == 0
+        ),
     )
 
     assert requested(found, "POST", CASE.path, "201") == 1
