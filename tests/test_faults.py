@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import queue
+import random
 import re
 import signal
 import socket
@@ -124,10 +125,24 @@ def _make_project(output: Path, answers: Answers) -> Project:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def port_outside_ephemeral_range() -> int:
+    """A free port that no outgoing connection can take while the database is down.
+
+    A port from `bind(0)` is in the ephemeral range: while nothing listens on it, the
+    service's own reconnects (or any other client) may be given it as a source port, and
+    the database then fails to start with "address already in use".
+    """
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    candidates = range(min(10_000, low // 2), low)
+    for port in random.sample(candidates, min(len(candidates), 200)):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    pytest.fail(f"no free port below the ephemeral range (which starts at {low})")
 
 
 class Database:
@@ -182,7 +197,7 @@ def database(tmp_path: Path) -> Iterator[Database]:
     """A FerretDB of this test's own, not yet started."""
     data_dir = tmp_path / "ferretdb"
     data_dir.mkdir()
-    database = Database(data_dir, free_port())
+    database = Database(data_dir, port_outside_ephemeral_range())
     yield database
     database.stop()
 
