@@ -50,9 +50,12 @@ def models_imports(resources: list[Resource]) -> str:
     used = types_used(resources)
     stdlib: dict[str, set[str]] = {
         "dataclasses": {"dataclass"},
+        "functools": {"cached_property"},
         "typing": {"Annotated", "Any", "ClassVar", "Self"},
     }
-    pydantic = {"BaseModel", "ConfigDict", "Field", "ValidationInfo", "field_validator"}
+    pydantic = {
+        "BaseModel", "ConfigDict", "Field", "TypeAdapter", "ValidationInfo", "field_validator",
+    }  # fmt: skip
     third_party: dict[str, set[str]] = {"bson": {"ObjectId"}, "pydantic": pydantic}
     if "int" in used:
         pydantic.add("BeforeValidator")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from processes import ServerProcess, StartServer
+from proxy import StallingProxy
 {%- if cookiecutter.auth == "api-key" %}
 from support import API_KEYS, CASES, Case, ServeApp, auth_environment, case_named
 {%- elif cookiecutter.auth == "jwt" %}
@@ -173,6 +174,19 @@ def unresponsive_settings(settings: Settings) -> Iterator[Settings]:
                 "mongodb_timeout_ms": 500,
             }
         )
+
+
+@pytest.fixture
+async def stalling_proxy() -> AsyncIterator[StallingProxy]:
+    """The test database behind a proxy that a test can make stop answering."""
+    try:
+        proxy = StallingProxy(MONGODB_URI)
+    except ValueError as error:
+        pytest.skip(str(error))
+    await proxy.start()
+    yield proxy
+    proxy.stalled = False
+    await proxy.stop()
 
 
 @pytest.fixture

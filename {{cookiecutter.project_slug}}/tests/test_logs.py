@@ -280,7 +280,7 @@ def test_lines_written_outside_requests_carry_no_request(
     heartbeats: list[dict[str, Any]] = []
     deadline = time.monotonic() + DEADLINE
     while len(heartbeats) < 3 and time.monotonic() < deadline:
-        heartbeats.append(json.loads(server.wait_for(r'"logger": "pymongo\.topology"').string))
+        heartbeats.append(json.loads(server.wait_for(r'"logger":"pymongo\.topology"').string))
     for line in heartbeats:
         assert "request_id" not in line, line
 

@@ -24,13 +24,17 @@ from pymongo.errors import OperationFailure
 from support import CASES, auth_environment, fetch, raw_authorization, raw_exchange, send_json
 
 from {{ cookiecutter.package_name }}.context import ApiContext, Readiness
-from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document
+from {{ cookiecutter.package_name }}.database import (
+    AsyncMongoClient,
+    Document,
+    unavailable_as_503,
+)
 from {{ cookiecutter.package_name }}.metrics import DRAINING
 from {{ cookiecutter.package_name }}.settings import Settings
 
 CASE = CASES[0]
 REQUESTS = "http_server_request_duration_seconds_count"
-COMMANDS = "db_client_operation_duration_seconds_count"
+OPERATIONS = "db_client_operation_duration_seconds_count"
 # Every route template the service has; "" where no route matched.
 TEMPLATES = {
     "",
@@ -114,28 +118,31 @@ async def test_an_unknown_method_is_counted_as_other(base_url: str) -> None:
     assert requests(before, samples()) == {("_OTHER", CASE.path, "405"): 1}
 
 
-async def test_database_commands_are_timed_by_name_and_outcome(
-    base_url: str, client: AsyncMongoClient[Document]
+async def test_database_operations_are_timed_by_name_and_outcome(
+    base_url: str, client: AsyncMongoClient[Document], settings: Settings
 ) -> None:
-    inserted = value(COMMANDS, db_operation_name="insert", outcome="success")
-    failed = value(COMMANDS, db_operation_name="noSuchCommand", outcome="failure")
+    inserted = value(OPERATIONS, db_operation_name="insert", outcome="success")
+    failed = value(OPERATIONS, db_operation_name="noSuchCommand", outcome="failure")
 
     assert (await send_json(f"{base_url}{CASE.path}", "POST", CASE.new(3))).code == 201
     with pytest.raises(OperationFailure):
-        await client.admin.command("noSuchCommand")
+        async with unavailable_as_503(settings, "noSuchCommand"):
+            await client.admin.command("noSuchCommand")
 
-    assert value(COMMANDS, db_operation_name="insert", outcome="success") == inserted + 1
-    assert value(COMMANDS, db_operation_name="noSuchCommand", outcome="failure") == failed + 1
+    assert value(OPERATIONS, db_operation_name="insert", outcome="success") == inserted + 1
+    assert value(OPERATIONS, db_operation_name="noSuchCommand", outcome="failure") == failed + 1
 
 
 async def test_a_database_that_does_not_answer_is_counted(unresponsive_base_url: str) -> None:
-    """With no server to select, no command even starts: the command metrics cannot tell."""
+    """No server to select: the operation fails on time, and is counted as unavailable."""
     before = value("db_client_unavailable_total")
+    failed = value(OPERATIONS, db_operation_name="find", outcome="failure")
 
     response = await fetch(f"{unresponsive_base_url}{CASE.path}")
 
     assert response.code == 503
     assert value("db_client_unavailable_total") == before + 1
+    assert value(OPERATIONS, db_operation_name="find", outcome="failure") == failed + 1
 
 
 async def test_connection_gauges_follow_the_pool(base_url: str) -> None:
@@ -264,7 +271,7 @@ def test_the_metrics_port_serves_what_prometheus_scrapes(start_server: StartServ
 
     assert requested(found, "POST", CASE.path, "201") == 1
     assert requested(found, "GET", CASE.path + "/{id}", "200") == 1
-    assert scraped(found, COMMANDS, db_operation_name="insert", outcome="success") == 1
+    assert scraped(found, OPERATIONS, db_operation_name="insert", outcome="success") == 1
     assert scraped(found, "http_server_active_requests") == 0
     assert scraped(found, "service_draining") == 0
     for case in CASES if INDEXED else ():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from tornado.web import Application, RequestHandler
 
 from {{ cookiecutter.package_name }} import handlers
@@ -50,6 +51,7 @@ def make_app(context: ApiContext) -> Application:
 {%- endif %}
 
     shared = {"context": context}
+    openapi = orjson.dumps(build_openapi())  # the same bytes for every request
 {%- if auth %}
     # One authenticator for the application: it holds what it learns (such as keys).
     protected = {**shared, "authenticator": open_authenticator(context.settings)}
@@ -68,7 +70,7 @@ def make_app(context: ApiContext) -> Application:
             *resource_routes,
             (r"/healthz", handlers.HealthHandler, shared),
             (r"/readyz", handlers.ReadinessHandler, shared),
-            (r"/openapi.json", handlers.OpenApiHandler, {**shared, "document": build_openapi()}),
+            (r"/openapi.json", handlers.OpenApiHandler, {**shared, "document": openapi}),
         ],
         default_handler_class=handlers.NotFoundHandler,
         default_handler_args=shared,

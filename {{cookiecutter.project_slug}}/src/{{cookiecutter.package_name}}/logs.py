@@ -12,8 +12,9 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+import orjson
 import structlog
 from structlog.contextvars import bind_contextvars, clear_contextvars
 from structlog.typing import EventDict, Processor
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessLog",
+    "LineHandler",
     "bind_contextvars",
     "clear_contextvars",
     "client_address",
@@ -39,21 +41,8 @@ __all__ = [
 
 # Access lines of these routes are logged at PROBE_LOG_LEVEL.
 PROBE_ROUTES = frozenset({"/healthz", "/readyz"})
-# What the access line adds to every line's fields.
-ACCESS_FIELDS = (
-    "method",
-    "http_route",
-    "path",
-    "status",
-    "duration_ms",
-    "bytes",
-    "client",
-    "user_agent",
-    "request_id",
-{%- if cookiecutter.auth != "none" %}
-    "caller",
-{%- endif %}
-)
+# The record attribute that carries an access line's ready event.
+ACCESS_EVENT = "access_event"
 # Client-supplied text is cut to these lengths in the access line, which stays under the
 # 4 KiB that several workers can write to one pipe without their lines mixing.
 _PATH_MAX_LENGTH = 1024
@@ -78,33 +67,96 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     logging.logMultiprocessing = False
 
 
-def log_handler(settings: Settings, stream: TextIO) -> logging.Handler:
+def log_handler(settings: Settings, stream: TextIO) -> LineHandler:
     """A handler that writes lines to `stream` in LOG_FORMAT, with the request's context."""
-    shared: list[Processor] = [
+    context: list[Processor] = [
         _redact_credentials,
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.stdlib.ExtraAdder(allow=ACCESS_FIELDS),
+    ]
+    stamps: list[Processor] = [
         structlog.processors.TimeStamper(fmt="iso", utc=True),
 {%- if cookiecutter.opentelemetry %}
         add_trace_ids,
 {%- endif %}
     ]
-    rendering: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if settings.log_format == "json":
-        rendering += [
+        rendering: list[Processor] = [
             structlog.processors.format_exc_info,  # the traceback as one field
             structlog.processors.EventRenamer("message"),
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json_line),
         ]
     else:
-        rendering.append(structlog.dev.ConsoleRenderer(colors=False))
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=rendering)
+        rendering = [structlog.dev.ConsoleRenderer(colors=False)]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            *context,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            *stamps,
+        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
     )
-    return handler
+    return LineHandler(
+        stream, formatter, [*context, structlog.processors.add_log_level, *stamps, *rendering]
+    )
+
+
+def _json_line(event: EventDict, **options: Any) -> str:
+    return orjson.dumps(event, default=options.get("default")).decode()
+
+
+class LineHandler(logging.StreamHandler[TextIO]):
+    """Writes each record as a line, and takes access lines as ready events too.
+
+    An access line (one a request) given to `write_event` runs through the same processors
+    without becoming a LogRecord first, which is most of what it would cost: measured in the
+    service, a sixth of the CPU of a GET by id went to its access line through `logging`.
+    An access record (from `AccessLog` when other handlers listen) is formatted the same way.
+    """
+
+    def __init__(self, stream: TextIO, formatter: logging.Formatter, chain: list[Processor]):
+        super().__init__(stream)
+        self.setFormatter(formatter)
+        self.chain = chain
+
+    def render(self, level: int, event: EventDict) -> str:
+        method = logging.getLevelName(level).lower()
+        rendered: Any = event
+        for processor in self.chain:
+            rendered = processor(None, method, rendered)
+        return str(rendered)
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, ACCESS_EVENT, None)
+        if fields is None:
+            return super().format(record)
+        return self.render(record.levelno, dict(fields))
+
+    def write_event(self, level: int, event: EventDict) -> None:
+        if level < self.level:
+            return
+        line = self.render(level, event)
+        self.acquire()
+        try:
+            self.stream.write(line + self.terminator)
+            self.flush()
+        except Exception:  # as logging does: say so on stderr and go on
+            self.handleError(logging.makeLogRecord({"msg": line}))
+        finally:
+            self.release()
+
+
+def _direct_handlers() -> list[LineHandler] | None:
+    """The handlers access lines reach, if all are LineHandlers; else None (use logging)."""
+    found: list[LineHandler] = []
+    logger: logging.Logger | None = access_log
+    while logger is not None:
+        for handler in logger.handlers:
+            if not isinstance(handler, LineHandler):
+                return None
+            found.append(handler)
+        logger = logger.parent if logger.propagate else None
+    return found
 
 
 class AccessLog:
@@ -128,31 +180,31 @@ class AccessLog:
             return
         duration_ms = round(request.request_time() * 1000, 3)
         path = request.path[:_PATH_MAX_LENGTH]
+        message = f"{request.method} {path} {status} {duration_ms:.1f}ms"
 {%- if cookiecutter.auth != "none" %}
         caller = getattr(handler, "caller", None)
 {%- endif %}
-        access_log.log(
-            level,
-            "%s %s %d %.1fms",
-            request.method,
-            path,
-            status,
-            duration_ms,
-            extra={
-                "method": request.method,
-                "http_route": route,
-                "path": path,
-                "status": status,
-                "duration_ms": duration_ms,
-                "bytes": 0 if request.method == "HEAD" else _body_bytes(handler),
-                "client": self._client(request),
-                "user_agent": request.headers.get("User-Agent", "")[:_USER_AGENT_MAX_LENGTH],
-                "request_id": getattr(handler, "request_id", None),
+        fields = {
+            "method": request.method,
+            "http_route": route,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "bytes": 0 if request.method == "HEAD" else _body_bytes(handler),
+            "client": self._client(request),
+            "user_agent": request.headers.get("User-Agent", "")[:_USER_AGENT_MAX_LENGTH],
+            "request_id": getattr(handler, "request_id", None),
 {%- if cookiecutter.auth != "none" %}
-                "caller": caller.identity if caller else None,
+            "caller": caller.identity if caller else None,
 {%- endif %}
-            },
-        )
+        }
+        event = {"event": message, "logger": access_log.name, **fields}
+        direct = _direct_handlers()
+        if direct is None:  # another handler listens (a test's, say): a record for all
+            access_log.log(level, message, extra={**fields, ACCESS_EVENT: event})
+            return
+        for line_handler in direct:
+            line_handler.write_event(level, dict(event))
 
     def _client(self, request: HTTPServerRequest) -> str:
         peer = request.remote_ip or ""

@@ -1,4 +1,4 @@
-"""Prometheus metrics: HTTP requests, MongoDB commands and connections, state, the process.
+"""Prometheus metrics: HTTP requests, MongoDB operations and connections, state, the process.
 
 The names follow the OpenTelemetry semantic conventions as Prometheus writes them, so the
 dashboards and alerts made for those work here. The process that owns the API port serves
@@ -50,9 +50,9 @@ ACTIVE_REQUESTS = Gauge(
     "HTTP requests being handled.",
     multiprocess_mode="livesum",
 )
-COMMAND_DURATION = Histogram(
+OPERATION_DURATION = Histogram(
     "db_client_operation_duration_seconds",
-    "Duration of MongoDB commands, by command and outcome (success or failure).",
+    "Duration of MongoDB operations, by command and outcome (success or failure).",
     ["db_operation_name", "outcome"],
     buckets=_BUCKETS,
 )
@@ -130,21 +130,13 @@ def _request_series(method: str, route: str, status: int) -> Histogram:
 
 
 @functools.cache
-def _command_series(name: str, outcome: str) -> Histogram:
-    return COMMAND_DURATION.labels(name, outcome)
+def _operation_series(name: str, outcome: str) -> Histogram:
+    return OPERATION_DURATION.labels(name, outcome)
 
 
-class CommandMetrics(monitoring.CommandListener):
-    """Times every MongoDB command; the driver calls it with both PyMongo and Motor."""
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        pass
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        _command_series(event.command_name, "success").observe(event.duration_micros / 1e6)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        _command_series(event.command_name, "failure").observe(event.duration_micros / 1e6)
+def observe_operation(name: str, outcome: str, seconds: float) -> None:
+    """Time one database operation as the client sees it: selection, wait and reply."""
+    _operation_series(name, outcome).observe(seconds)
 
 
 class _Pool:
@@ -227,9 +219,9 @@ class PoolMetrics(monitoring.ConnectionPoolListener):
         self._move(event.address, event.connection_id, "idle")
 
 
-def listeners() -> list[monitoring.CommandListener | monitoring.ConnectionPoolListener]:
-    """What the MongoDB client reports its commands and connections to."""
-    return [CommandMetrics(), PoolMetrics()]
+def listeners() -> list[monitoring.ConnectionPoolListener]:
+    """What the MongoDB client reports its connections to."""
+    return [PoolMetrics()]
 
 
 def serve_metrics(settings: Settings, workers: Callable[[], Collection[int]] | None = None) -> None:

@@ -255,7 +255,12 @@ class PublicBody(BaseModel):
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
-        return cls.model_validate({**document, "id": str(document["_id"])})
+        return cls.model_validate(public_fields(document))
+
+
+def public_fields(document: Document) -> Document:
+    """A stored document's fields as the public models read them: `_id` becomes `id`."""
+    return {**document, "id": str(document["_id"])}
 
 
 # How a query value must be written. Pydantic alone would also read `?day=0` as 1970-01-01
@@ -336,3 +341,8 @@ class Resource:
     # Fields whose JSON numbers are read as exact decimals.
     decimal_fields: tuple[str, ...] = ()
 {%- endif %}
+
+    @cached_property
+    def public_list(self) -> TypeAdapter[list[PublicBody]]:
+        """A page of public documents, validated and written as JSON in one call each."""
+        return TypeAdapter(list[self.public])  # type: ignore[name-defined]

@@ -1,6 +1,6 @@
 """Every database call the API makes, one round trip each, for any resource."""
 {%- set any_unique = cookiecutter.resources | parse_resources | selectattr("unique_fields") | list %}
-{%- set writing = "self._writing()" if any_unique else "unavailable_as_503(self.settings)" %}
+{%- set writing = "self._writing(" if any_unique else "unavailable_as_503(self.settings, " %}
 
 from __future__ import annotations
 {% if any_unique %}
@@ -95,14 +95,14 @@ class Repository:
         One command per index: FerretDB 1.24 drops the connection when one createIndexes
         repeats several existing indexes. MongoDB accepts either; this runs at start-up only.
         """
-        async with unavailable_as_503(self.settings):
-            for index in self.indexes:
+        for index in self.indexes:
+            async with unavailable_as_503(self.settings, "createIndexes"):
                 await self.collection.create_indexes([index])
 
     async def insert(self, document: Document) -> Document:
         """Store a new document; return it as stored, with its `_id` and `_v`."""
         stored = {**_present(document), VERSION: ObjectId()}
-        async with {{ writing }}:
+        async with {{ writing }}"insert"):
             result = await self.collection.insert_one(stored)
         return {**stored, "_id": result.inserted_id}
 
@@ -126,12 +126,16 @@ class Repository:
             clauses.append(_beyond(field, direction, *after))
         query = {"$and": [clause for clause in clauses if clause]}
         order = [(field, direction)] if field == "_id" else [(field, direction), ("_id", direction)]
-        async with unavailable_as_503(self.settings):
-            cursor = self.collection.find(query).sort(order).limit(limit)
+        # One round trip: the whole page in the first batch (the server's default is 101),
+        # and the server gives up when the service would.
+        timeout = self.settings.mongodb_timeout_ms
+        found = self.collection.find(query, max_time_ms=timeout, batch_size=limit)
+        cursor = found.sort(order).limit(limit)
+        async with unavailable_as_503(self.settings, "find"):
             return await cursor.to_list(length=limit)
 
     async def get(self, id_: ObjectId) -> Document | None:
-        async with unavailable_as_503(self.settings):
+        async with unavailable_as_503(self.settings, "find"):
             return await self.collection.find_one({"_id": id_})
 
     async def replace(
@@ -139,7 +143,7 @@ class Repository:
     ) -> Document | None:
         """The replaced document, or None when no document has this id and version."""
         replacement = {**_present(document), VERSION: ObjectId()}
-        async with {{ writing }}:
+        async with {{ writing }}"findAndModify"):
             return await self.collection.find_one_and_replace(
                 _selector(id_, precondition), replacement, return_document=ReturnDocument.AFTER
             )
@@ -151,22 +155,22 @@ class Repository:
         update: Document = {"$set": {**_present(changes), VERSION: ObjectId()}}
         if removed := {name: "" for name, value in changes.items() if value is None}:
             update["$unset"] = removed
-        async with {{ writing }}:
+        async with {{ writing }}"findAndModify"):
             return await self.collection.find_one_and_update(
                 _selector(id_, precondition), update, return_document=ReturnDocument.AFTER
             )
 
     async def delete(self, id_: ObjectId, precondition: Precondition = UNCONDITIONAL) -> bool:
-        async with unavailable_as_503(self.settings):
+        async with unavailable_as_503(self.settings, "delete"):
             result = await self.collection.delete_one(_selector(id_, precondition))
         return result.deleted_count == 1
 
 {%- if any_unique %}
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[None]:
+    async def _writing(self, operation: str) -> AsyncIterator[None]:
         """A write's round trip: 503 when the database is unavailable, 409 on a duplicate."""
-        async with unavailable_as_503(self.settings):
+        async with unavailable_as_503(self.settings, operation):
             try:
                 yield
             except DuplicateKeyError as error:

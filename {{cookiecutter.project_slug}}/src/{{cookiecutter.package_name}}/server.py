@@ -16,9 +16,10 @@ import random
 import re
 import signal
 import socket
+import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from pymongo.errors import OperationFailure, PyMongoError
@@ -45,6 +46,15 @@ from {{ cookiecutter.package_name }}.tracing import start_tracing, stop_tracing
 
 log = logging.getLogger(__name__)
 
+# The event loop: uvloop's, which spends a good part less CPU per request than asyncio's
+# own; Windows has no uvloop.
+LOOP_FACTORY: Callable[[], asyncio.AbstractEventLoop]
+if sys.platform == "win32":
+    LOOP_FACTORY = asyncio.new_event_loop
+else:
+    import uvloop
+
+    LOOP_FACTORY = uvloop.new_event_loop
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # Index creation retries: exponential from the first delay up to the cap, with jitter so
 # that workers and replicas restarted together do not retry in step.
@@ -316,7 +326,8 @@ def _serve_process(
     tracing = start_tracing()  # after the fork: its exporter runs a thread
 {%- endif %}
     try:
-        asyncio.run(serve(settings, sockets, pending.received, supervisor))
+        with asyncio.Runner(loop_factory=LOOP_FACTORY) as runner:
+            runner.run(serve(settings, sockets, pending.received, supervisor))
     except PyMongoError as error:  # e.g. a mongodb+srv:// name that does not resolve
         log.error("cannot start: %s", _brief(error))
         return 1
