@@ -503,6 +503,51 @@ async def test_a_key_withdrawn_from_the_key_set_is_refused_once_the_set_is_fetch
     assert_invalid_token(await service.read(keys.rsa.sign(claims())))
 
 
+async def test_a_token_is_checked_once_while_it_is_valid(
+    serve: Serve, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    decode = jwt.decode
+
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
+        checked.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    service = serve()
+    token = keys.rsa.sign(claims())
+
+    responses = [await service.read(token) for _ in range(5)]
+
+    assert [response.code for response in responses] == [200] * 5
+    assert checked == [token]
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(serve: Serve, keys: Keys) -> None:
+    service = serve(jwt_leeway_seconds=0)
+    token = keys.rsa.sign(claims(exp=now() + 1))
+    assert (await service.read(token)).code == 200
+
+    async def refused() -> bool:
+        response = await service.read(token)
+        return response.code == 401 and b"expired" in response.body
+
+    await eventually(refused)
+
+
+async def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(
+    serve: Serve, keys: Keys, provider: JwksServer
+) -> None:
+    service = serve(jwt_jwks_refresh_seconds=0)
+    token = keys.rsa.sign(claims())
+    assert (await service.read(token)).code == 200
+
+    provider.document = {"keys": [keys.ec.jwk, keys.rotated.jwk]}
+    assert (await service.read(keys.rotated.sign(claims()))).code == 200  # the set is fetched
+
+    assert_invalid_token(await service.read(token))
+
+
 @pytest.mark.parametrize(
     ("interval", "down"),
     [(60.0, False), (0.5, False), (0.5, True)],
