@@ -6,7 +6,7 @@ FERRETDB := .cache/bin/ferretdb
 PROMTOOL := .cache/bin/promtool
 TEMPLATE_CODE := hooks local_extensions tests benchmarks
 
-.PHONY: test install ferretdb promtool lint clean
+.PHONY: test install ferretdb promtool lint bench clean
 
 test: lint ferretdb promtool
 	$(BIN)/pytest
@@ -30,6 +30,11 @@ promtool: $(PROMTOOL)
 
 $(PROMTOOL): tools/promtool/go.mod tools/promtool/go.sum
 	cd tools/promtool && go build -o ../../$(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
+
+# The benchmark of docs/benchmarks.md (needs wrk: apt-get install wrk). About 25 minutes.
+bench: install ferretdb
+	$(BIN)/python -m pip install --quiet --group bench
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check $(TEMPLATE_CODE)

@@ -18,8 +18,12 @@ class ServerError(RuntimeError):
 
 
 @contextmanager
-def ferretdb(data_dir: Path, binary: Path = FERRETDB) -> Iterator[str]:
-    """Run FerretDB on a free 127.0.0.1 port with SQLite data in `data_dir`; yield its URI."""
+def ferretdb(data_dir: Path, binary: Path = FERRETDB, cpus: str | None = None) -> Iterator[str]:
+    """Run FerretDB on a free 127.0.0.1 port with SQLite data in `data_dir`; yield its URI.
+
+    `cpus` (taskset's list, such as "0") pins it, so that a benchmark keeps it off the
+    service's core.
+    """
     if not binary.exists():
         raise ServerError(
             f"{binary} is missing. Run `make ferretdb` (needs Go) or set MONGODB_URI "
@@ -28,7 +32,10 @@ def ferretdb(data_dir: Path, binary: Path = FERRETDB) -> Iterator[str]:
     log_path = data_dir / "ferretdb.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(binary), "-listen-addr", "127.0.0.1:0", "-data-dir", str(data_dir)],
+            [
+                *(["taskset", "-c", cpus] if cpus else []),
+                *(str(binary), "-listen-addr", "127.0.0.1:0", "-data-dir", str(data_dir)),
+            ],
             stdout=subprocess.PIPE,
             stderr=log,
             stdin=subprocess.DEVNULL,
