@@ -1,14 +1,16 @@
 # Template development. `make test` installs what it needs (once), then runs everything.
 PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV := .venv
 BIN := $(VENV)/bin
 FERRETDB := .cache/bin/ferretdb
 PROMTOOL := .cache/bin/promtool
+ACTIONLINT := .cache/bin/actionlint
 TEMPLATE_CODE := hooks local_extensions tests benchmarks
 
-.PHONY: test install ferretdb promtool lint bench clean
+.PHONY: test install ferretdb promtool actionlint chromium lint bench clean
 
-test: lint ferretdb promtool
+test: lint ferretdb promtool actionlint chromium
 	$(BIN)/pytest
 
 install: $(VENV)/.installed
@@ -31,10 +33,22 @@ promtool: $(PROMTOOL)
 $(PROMTOOL): tools/promtool/go.mod tools/promtool/go.sum
 	cd tools/promtool && go build -o ../../$(PROMTOOL) github.com/prometheus/prometheus/cmd/promtool
 
-# The benchmark of docs/benchmarks.md (needs wrk: apt-get install wrk). About 25 minutes.
+# The benchmark of docs/benchmarks.md (needs wrk: apt-get install wrk). About 15 minutes.
 bench: install ferretdb
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# GitHub's workflow checker, for the generated and this repository's workflows.
+actionlint: $(ACTIONLINT)
+
+$(ACTIONLINT): tools/actionlint/go.mod tools/actionlint/go.sum
+	cd tools/actionlint && go build -o ../../$(ACTIONLINT) github.com/rhysd/actionlint/cmd/actionlint
+
+# A browser for the /docs test: Debian's chromium (or any chromium or chrome on PATH).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| command -v google-chrome >/dev/null \
+		|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 lint: install
 	$(BIN)/ruff check $(TEMPLATE_CODE)

@@ -30,6 +30,10 @@ def remove_docker_files() -> None:
     remove("Dockerfile", ".dockerignore", "compose.yaml")
 
 
+def remove_kubernetes() -> None:
+    remove("deploy/kubernetes")
+
+
 def remove_github_ci() -> None:
     remove(".github")
 
@@ -65,11 +69,11 @@ def print_next_steps() -> None:
     mongodb = (
         "docker compose up -d mongodb"
         if ANSWERS["use_docker"]
-        else "docker run -d -p 27017:27017 mongo:8   # or export MONGODB_URI=..."
+        else "docker run -d -p 127.0.0.1:27017:27017 mongo:8.0   # or export MONGODB_URI=..."
     )
     credentials = {
         "api-key": [
-            f"python -m {package} new-api-key --name dev > .api-key   # line 1 is the key",
+            f"uv run python -m {package} new-api-key --name dev > .api-key   # line 1: the key",
             'echo "API_KEYS=[$(tail -n 1 .api-key)]" >> .env',
         ],
         "jwt": ["cp .env.example .env   # then set JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE"],
@@ -81,11 +85,10 @@ def print_next_steps() -> None:
 Created {PROJECT.name}/. Next steps:
 
     cd {PROJECT.name}
-    python -m venv .venv && . .venv/bin/activate
-    pip install -e '.[dev]'
+    uv sync      # the environment, and uv.lock: commit it
     {mongodb}
-{steps}    python -m {package}      # serves on http://127.0.0.1:8000
-    pytest
+{steps}    uv run python -m {package}      # serves on http://127.0.0.1:8000 (docs at /docs)
+    make test
 """
     )
 
@@ -93,6 +96,8 @@ Created {PROJECT.name}/. Next steps:
 def main() -> None:
     if not ANSWERS["use_docker"]:
         remove_docker_files()
+    if not ANSWERS["kubernetes"]:
+        remove_kubernetes()
     if ANSWERS["ci"] == "none":
         remove_github_ci()
     if not USES_REFERENCES:

@@ -97,6 +97,12 @@ def check_author_email(value: str) -> str | None:
     return None
 
 
+def check_copyright_year(value: str) -> str | None:
+    if not re.fullmatch(r"(19[7-9][0-9]|2[0-9]{3})", value):
+        return "must be a year of four digits, 1970 or later (e.g. '2026')"
+    return None
+
+
 def check_text(value: str) -> str | None:
     if not value.strip():
         return "must not be empty"
@@ -120,6 +126,7 @@ def _checks(context: Mapping[str, object]) -> Iterator[tuple[str, Callable[[], s
     yield "description", lambda: check_text(text["description"])
     yield "author_name", lambda: check_text(text["author_name"])
     yield "author_email", lambda: check_author_email(text["author_email"])
+    yield "copyright_year", lambda: check_copyright_year(text["copyright_year"])
     yield "database_name", lambda: check_database_name(text["database_name"])
     yield "resources", lambda: check_resources(text["resources"])
     for name, allowed in CHOICES.items():
@@ -129,7 +136,7 @@ def _checks(context: Mapping[str, object]) -> Iterator[tuple[str, Callable[[], s
                 None if text[name] in allowed else "must be one of " + ", ".join(allowed)
             ),
         )
-    for name in ("metrics", "opentelemetry", "use_docker"):
+    for name in ("metrics", "opentelemetry", "use_docker", "kubernetes"):
         yield name, lambda name=name: check_bool(context[name])
 
 
@@ -140,4 +147,9 @@ def problems(context: Mapping[str, object]) -> list[str]:
         problem = check()
         if problem:
             found.append(f"{name} {context[name]!r} is invalid: {problem}")
+    if context.get("kubernetes") is True and context.get("use_docker") is False:
+        found.append(
+            "kubernetes True is invalid: needs use_docker, since the manifests run the image "
+            "the Dockerfile builds"
+        )
     return found

@@ -15,6 +15,27 @@ from mongodb_server import REPO, ServerError, ferretdb
 
 Bake = Callable[[Answers], Path]
 
+# The longest tests, started first so that the two workers finish together rather than one
+# waiting on the other's last suite (a drawn spec's suites take three minutes alone).
+LONGEST_FIRST = (
+    "test_spec_property.py::test_drawn_specs_pass_their_own_suites",
+    "test_generated_suites.py::test_generated_suite_passes",
+    "test_fuzz.py",
+    "test_faults.py",
+    "test_generated_suites.py",
+    "test_docs_browser.py",
+    "test_shipping.py::test_uv_sync",
+    "test_update.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        found = (index for index, name in enumerate(LONGEST_FIRST) if name in item.nodeid)
+        return next(found, len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the order within each rank is pytest's
+
 
 @pytest.fixture
 def bake(tmp_path: Path) -> Bake:

@@ -25,6 +25,7 @@ DEFAULTS: Answers = {
     "package_name": "college_api",
     "author_name": "Jane Doe",
     "author_email": "jane@example.com",
+    "copyright_year": "2026",
     "database_name": "college_api",
     "resources": "students: name:str, email:str, course:str, gpa:float",
     "description": "A service",
@@ -34,6 +35,7 @@ DEFAULTS: Answers = {
     "opentelemetry": False,
     "python_version": "3.11",
     "use_docker": True,
+    "kubernetes": False,
     "ci": "github",
     "license": "MIT",
 }
@@ -63,6 +65,7 @@ CROSSED: list[Answers] = [
         "metrics": metrics,
         "python_version": _PYTHONS[index % len(_PYTHONS)],
         "license": _LICENSES[index % len(_LICENSES)],
+        "kubernetes": docker,  # it runs the image: with each auth mode, metrics on and off
     }
     for index, ((auth, driver), (docker, ci, metrics)) in enumerate(
         zip(itertools.product(_AUTHS, _DRIVERS), _SPREAD, strict=True)
@@ -240,6 +243,12 @@ BAD_ANSWERS: list[tuple[Answers, str]] = [
         f"database_name '{'d' * 64}' is invalid: must be at most 63 bytes",
     ),
     ({"author_email": "not-an-email"}, "author_email 'not-an-email' is invalid"),
+    (
+        {"kubernetes": True, "use_docker": False},
+        "kubernetes True is invalid: needs use_docker, since the manifests run the image",
+    ),
+    ({"copyright_year": "20x6"}, "copyright_year '20x6' is invalid: must be a year of four"),
+    ({"copyright_year": "1066"}, "copyright_year '1066' is invalid: must be a year of four"),
     ({"project_name": 'Say "hi"'}, "project_name 'Say \"hi\"' is invalid: must not contain quotes"),
     # The answer as a whole: separators, heads, names shared between resources.
     _resources("", "expected at least one resource, e.g. 'students: name:str'"),

@@ -22,6 +22,7 @@ LEFTOVER_MARKERS = ("{{", "{%", "cookiecutter.")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [a-z.-]+ \}\}")
 PROMETHEUS_TEMPLATE = re.compile(r"\{\{ \$(?:labels\.\w+|value)(?: \| \w+)? \}\}")
 DOCKER_FILES = ("Dockerfile", ".dockerignore", "compose.yaml")
+KUBERNETES_FILES = ("deploy/kubernetes/kustomization.yaml", "deploy/kubernetes/deployment.yaml")
 CI_FILES = (".github/workflows/ci.yml",)
 OTEL_DEPENDENCIES = {
     "opentelemetry-exporter-otlp-proto-http",
@@ -117,7 +118,7 @@ def test_config_files_parse_and_mean_what_was_asked(bake: Bake, answers: Answers
     if answers.get("use_docker", True):
         compose = yaml.safe_load((project / "compose.yaml").read_text())
         assert set(compose["services"]) == {"api", "mongodb"}
-        assert (project / "Dockerfile").read_text().startswith(f"FROM python:{minimum}-slim")
+        assert f"\nFROM python:{minimum}-slim AS build\n" in (project / "Dockerfile").read_text()
 
 
 def test_option_files_are_kept_or_pruned(bake: Bake, answers: Answers) -> None:
@@ -126,6 +127,8 @@ def test_option_files_are_kept_or_pruned(bake: Bake, answers: Answers) -> None:
     use_ci = answers.get("ci", "github") != "none"
     for name in DOCKER_FILES:
         assert (project / name).exists() is use_docker, name
+    for name in KUBERNETES_FILES:
+        assert (project / name).exists() is answers.get("kubernetes", False), name
     for name in CI_FILES:
         assert (project / name).exists() is use_ci, name
     assert (project / ".github").exists() is use_ci
@@ -159,7 +162,7 @@ def test_observability_options_keep_their_files_and_dependencies(
         package / "metrics.py": metrics,
         project / "tests" / "test_metrics.py": metrics,
         project / "deploy" / "prometheus" / "alerts.yml": metrics,
-        project / "deploy": metrics,
+        project / "deploy": metrics or answers.get("kubernetes", False),
         package / "tracing.py": tracing,
         project / "tests" / "test_tracing.py": tracing,
     }.items():

@@ -70,6 +70,12 @@ def test_crossed_entries_meet_every_pair_of_values() -> None:
         assert met == set(itertools.product(values[first], values[second])), (first, second)
 
 
+def test_kubernetes_meets_every_auth_mode_and_metrics_value() -> None:
+    rendered = [{**DEFAULTS, **answers} for answers in MATRIX if answers.get("kubernetes")]
+    assert {answers["auth"] for answers in rendered} == set(rules.CHOICES["auth"])
+    assert {answers["metrics"] for answers in rendered} == {True, False}
+
+
 def test_tracing_meets_every_auth_driver_and_metrics_value() -> None:
     rendered = [{**DEFAULTS, **answers} for answers in MATRIX]
     for name, values in {
@@ -81,7 +87,7 @@ def test_tracing_meets_every_auth_driver_and_metrics_value() -> None:
         assert met == set(itertools.product((True, False), values)), name
 
 
-@pytest.mark.parametrize("name", ["metrics", "opentelemetry", "use_docker"])
+@pytest.mark.parametrize("name", ["metrics", "opentelemetry", "use_docker", "kubernetes"])
 def test_yes_no_answers_must_be_real_booleans(name: str) -> None:
     assert rules.problems({**DEFAULTS, name: "no"}) == [
         f"{name} 'no' is invalid: must be true or false"

@@ -41,6 +41,9 @@ TEMPLATES = {
     "/healthz",
     "/readyz",
     "/openapi.json",
+    "/docs",
+    "/docs/start.js",
+    "/docs/static/{file}",
     *(case.path for case in CASES),
     *(case.path + "/{id}" for case in CASES),
 }

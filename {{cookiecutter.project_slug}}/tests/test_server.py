@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import os
+import queue
 import re
 import signal
 import socket
@@ -12,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +31,7 @@ from pymongo import MongoClient
 from support import CASES, Case, auth_environment, raw_authorization
 from tornado.httpserver import HTTPServer
 
+from {{ cookiecutter.package_name }} import settings as settings_module
 from {{ cookiecutter.package_name }}.app import make_app
 from {{ cookiecutter.package_name }}.context import ApiContext
 from {{ cookiecutter.package_name }}.database import AsyncMongoClient, Document
@@ -59,6 +64,7 @@ UNIQUE_CASE = next((case for case in CASES if case.unique), None)
 {%- endif %}
         ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"AUTORELOAD": "true", "WORKERS": "2"}, "AUTORELOAD"),
 {%- if cookiecutter.metrics %}
         ({"METRICS_PORT": "8000", "PORT": "8000"}, "METRICS_PORT"),
         ({"WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": "/dev/null/m"}, "PROMETHEUS_MULTIPROC_DIR"),
@@ -235,6 +241,34 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_autoreload_restarts_the_service_when_a_module_changes(
+    start_server: StartServer,
+) -> None:
+    """`make dev`: saving a source file restarts the process, which serves again."""
+    server = start_server(AUTORELOAD="true")
+    server.port()
+    module = Path(settings_module.__file__)
+    before = module.stat()
+    listening = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+    restarted = None
+    deadline = time.monotonic() + DEADLINE
+    try:
+        # The watcher takes its first look some time after start: newer times until it sees one.
+        for seconds in itertools.count(1):
+            if restarted is not None or time.monotonic() > deadline:
+                break
+            os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns + seconds * 10**9))
+            with contextlib.suppress(queue.Empty):
+                line = server.lines.get(timeout=0.5)
+                server.log.append(line)
+                if match := listening.search(line):
+                    restarted = int(match[1])
+    finally:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert restarted is not None, "no restart; log:\n" + "".join(server.log)
+    assert call(restarted, "GET", "/healthz")[0] == 200
 
 
 def test_sigterm_reports_not_ready_but_keeps_serving_for_the_delay(

@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.api_keys import ApiKeyAuthenticator
 from {{ cookiecutter.package_name }}.auth import Authenticator
 {%- endif %}
 from {{ cookiecutter.package_name }}.context import ApiContext
+from {{ cookiecutter.package_name }}.docs import docs_routes
 {%- if cookiecutter.auth == "jwt" %}
 from {{ cookiecutter.package_name }}.jwks import JwtAuthenticator
 {%- endif %}
@@ -71,6 +72,7 @@ def make_app(context: ApiContext) -> Application:
             (r"/healthz", handlers.HealthHandler, shared),
             (r"/readyz", handlers.ReadinessHandler, shared),
             (r"/openapi.json", handlers.OpenApiHandler, {**shared, "document": openapi}),
+            *(docs_routes(context) if context.settings.api_docs else []),
         ],
         default_handler_class=handlers.NotFoundHandler,
         default_handler_args=shared,

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from pymongo.errors import OperationFailure, PyMongoError
+from tornado import autoreload
 from tornado.httpserver import HTTPServer
 from tornado.iostream import IOStream
 from tornado.netutil import add_accept_handler, bind_sockets
@@ -241,6 +242,8 @@ async def serve(
     listener = Listener(server, sockets)
     host, port = sockets[0].getsockname()[:2]
     log.info("listening on http://%s:%d (pid %d)", host, port, os.getpid())
+    if settings.autoreload:
+        autoreload.start()  # re-executes this process when a module it imported changes
     await stop.wait()
 
     context.readiness.drain()

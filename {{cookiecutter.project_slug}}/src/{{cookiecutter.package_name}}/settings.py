@@ -13,9 +13,7 @@ from pydantic import (
     IPvAnyNetwork,
     SecretStr,
     ValidationError,
-{%- if cookiecutter.metrics %}
     ValidationInfo,
-{%- endif %}
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -88,6 +86,10 @@ class Settings(BaseSettings):
 {%- endif %}
     # Exact origins (scheme://host[:port]) a browser may call the API from; none by default.
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Swagger UI at /docs, for /openapi.json (public, like the document itself).
+    api_docs: bool = True
+    # Development only (`make dev`): restart whenever a source file changes; one process.
+    autoreload: bool = False
 
     @field_validator("mongodb_database")
     @classmethod
@@ -164,6 +166,13 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: object) -> object:
         return _comma_separated(value)
+
+    @field_validator("autoreload")
+    @classmethod
+    def _one_process(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("workers", 1) > 1:
+            raise ValueError("needs WORKERS=1: a restart replaces the one process")
+        return value
 
     @field_validator("log_level", "probe_log_level", mode="before")
     @classmethod
