@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 from generated import api_keys, install, mint_api_key
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 from test_generated_suites import Service
 
 from mongodb_server import REPO
@@ -91,6 +91,15 @@ def open_docs(browser: Browser, base_url: str) -> tuple[Page, list[str]]:
     return page, errors
 
 
+def try_listing_students(page: Page) -> Locator:
+    """Open `GET /students`, press Try it out, then Execute: the status of the answer."""
+    listing = page.locator("[id$='-list_students']")
+    listing.locator(".opblock-summary").click()
+    listing.locator("button.try-out__btn").click()
+    listing.locator("button.execute").click()
+    return listing.locator(".live-responses-table .response .response-col_status").first
+
+
 def test_the_docs_list_every_operation_without_errors(
     browser: Browser, service: tuple[Service, str]
 ) -> None:
@@ -125,14 +134,9 @@ def test_authorize_takes_an_api_key_and_try_it_out_gets_a_200(
     page.locator(".modal-ux input").first.fill(key)
     page.locator(".modal-ux button.authorize").first.click()
     page.locator(".modal-ux button.btn-done").first.click()
-    listing = page.locator("[id$='-list_students']")
-    listing.locator(".opblock-summary").click()
-    listing.locator("button.try-out__btn").click()
-    listing.locator("button.execute").click()
 
-    status = listing.locator(".live-responses-table .response .response-col_status").first
-    expect(status).to_have_text("200", timeout=20_000)
-    expect(listing.locator(".live-responses-table")).to_contain_text("Ada")
+    expect(try_listing_students(page)).to_have_text("200", timeout=20_000)
+    expect(page.locator("[id$='-list_students'] .live-responses-table")).to_contain_text("Ada")
     assert not errors, errors
     page.close()
 
@@ -143,13 +147,8 @@ def test_without_the_key_try_it_out_gets_the_401(
     """The same click without Authorize: proof that the 200 above came from the key."""
     running, _ = service
     page, errors = open_docs(browser, running.base_url)
-    listing = page.locator("[id$='-list_students']")
-    listing.locator(".opblock-summary").click()
-    listing.locator("button.try-out__btn").click()
-    listing.locator("button.execute").click()
 
-    status = listing.locator(".live-responses-table .response .response-col_status").first
-    expect(status).to_have_text("401", timeout=20_000)
+    expect(try_listing_students(page)).to_have_text("401", timeout=20_000)
     page.close()
     # The browser reports the 401 as a failed resource load; that is the only error.
     assert all("401" in error for error in errors), errors

@@ -236,47 +236,31 @@ def test_kubernetes_is_off_by_default(bake: Bake) -> None:
 def test_uv_sync_makes_the_lock_and_the_pre_commit_hooks_pass(bake: Bake) -> None:
     """The README's first command, then every hook on every file, with only PyPI reachable."""
     project = bake({})
-    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    uv = find_uv_bin()
     env = {
         **os.environ,
         "UV_CACHE_DIR": str(REPO / ".cache" / "uv"),
         "PRE_COMMIT_HOME": str(REPO / ".cache" / "pre-commit"),
         "VIRTUAL_ENV": "",  # uv uses the project's own .venv, not this test run's
+        "PATH": f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}",  # hooks call `uv`
     }
-    synced = subprocess.run(
-        [find_uv_bin(), "sync", "--python", sys.executable],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+
+    def run_in_project(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, cwd=project, env=env, capture_output=True, text=True, check=False, timeout=900
+        )
+
+    synced = run_in_project(uv, "sync", "--python", sys.executable)
     assert synced.returncode == 0, synced.stderr
     assert (project / "uv.lock").is_file()
-    for command in ([*git, "init", "--quiet"], [*git, "add", "--all"]):
-        subprocess.run(command, cwd=project, check=True)
-    env["PATH"] = f"{Path(find_uv_bin()).parent}{os.pathsep}{env['PATH']}"  # hooks call `uv`
-    hooks = subprocess.run(
-        [str(Path(sys.executable).parent / "pre-commit"), "run", "--all-files", "--color=never"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    git = ("git", "-c", "user.name=Test", "-c", "user.email=test@example.com")
+    for command in ((*git, "init", "--quiet"), (*git, "add", "--all")):
+        assert run_in_project(*command).returncode == 0
+    pre_commit = str(Path(sys.executable).parent / "pre-commit")
+    hooks = run_in_project(pre_commit, "run", "--all-files", "--color=never")
     assert hooks.returncode == 0, hooks.stdout + hooks.stderr
     assert "Failed" not in hooks.stdout
-    locked = subprocess.run(
-        [find_uv_bin(), "sync", "--locked", "--python", sys.executable],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    locked = run_in_project(uv, "sync", "--locked", "--python", sys.executable)
     assert locked.returncode == 0, locked.stderr  # the lock is what CI installs from
 
 

@@ -141,7 +141,7 @@ def _decimals_need_mongodb(request: pytest.FixtureRequest) -> None:
     if isinstance(case, Case):
         target = case.references.get(field) if isinstance(field, str) else None
         cases = [case, case_named(target)] if target else [case]
-    stores = {"base_url", "start_server", "repositories"}
+    stores = {"base_url", "start_server", "repositories", "stalling_proxy"}
     if (
         any(each.decimal_values for each in cases)
         and stores & set(request.fixturenames)

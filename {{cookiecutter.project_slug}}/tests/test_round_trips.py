@@ -3,8 +3,8 @@
 The listener is registered with PyMongo for the whole run when this module is collected, so
 every client the tests make (the service's included, with either driver) reports to it.
 Refusals that need no data (a malformed id, a body that fails validation, a missing
-credential, a route that does not exist) and the health, schema and preflight routes cost
-none.
+credential, a route that does not exist) and the health, schema, docs and preflight routes
+cost none.
 """
 {%- set auth = cookiecutter.auth != "none" %}
 
@@ -127,6 +127,7 @@ async def test_refusals_and_service_routes_make_no_round_trip(base_url: str) -> 
         ("preflight", lambda: fetch(item, "OPTIONS"), 204),
         ("liveness", lambda: fetch(f"{base_url}/healthz"), 200),
         ("schema", lambda: fetch(f"{base_url}/openapi.json"), 200),
+        ("docs", lambda: fetch(f"{base_url}/docs"), 200),
     ]
     for name, request, status in requests:
         response, sent = await commands_of(request)
